@@ -113,8 +113,8 @@ function containsAll(actual: unknown, expected: unknown, caseInsensitive: boolea
 
 /** Pads numeric parts so that plain string comparison orders semantic versions, prereleases first. */
 export function paddedVersionString(input: unknown): string {
-  let text = typeof input === 'number' ? String(input) : input;
-  if (!text || typeof text !== 'string') text = '0';
+  const raw = typeof input === 'number' ? String(input) : input;
+  const text = raw && typeof raw === 'string' ? raw : '0';
   const parts = text.replace(/(^v|\+.*$)/g, '').split(/[-.]/);
   if (parts.length === 3) parts.push('~');
   return parts.map((p) => (/^[0-9]+$/.test(p) ? p.padStart(5, ' ') : p)).join('-');

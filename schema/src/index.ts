@@ -1,3 +1,15 @@
 export * from './condition.ts';
+export * from './condition-schema.ts';
 export * from './hashing.ts';
+export * from './flow-content.ts';
+export * from './markdown.ts';
+export * from './localize.ts';
+export * from './resolve.ts';
+export * from './diff.ts';
+export * from './validation.ts';
+export * from './flow.ts';
+export * from './segment.ts';
+export * from './api-key.ts';
+export * from './environment.ts';
+export * from './runtime-events.ts';
 export { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';

@@ -1,0 +1,47 @@
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { TContext } from './context.ts';
+import type { TDatabase } from './db/database.ts';
+import { useETag } from './etag-plugin.ts';
+import { schema } from './schema/index.ts';
+import { startServices, stopServices, type TServices } from './services.ts';
+
+export type TAppOptions = {
+  db: TDatabase;
+  production?: boolean;
+  snapshotMaxAgeMs?: number;
+};
+
+export type TApp = {
+  yoga: YogaServerInstance<Record<string, unknown>, TContext>;
+  services: TServices;
+  close(): Promise<void>;
+};
+
+/** Builds the GraphQL server on an opened, migrated database. Listening is `server.ts`'s job. */
+export async function createApp(options: TAppOptions): Promise<TApp> {
+  const services = await startServices(options.db, { DOORSTEP_SNAPSHOT_MAX_AGE_MS: options.snapshotMaxAgeMs ?? 30_000 });
+  const yoga = createYoga<Record<string, unknown>, TContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: !options.production,
+    landingPage: false,
+    maskedErrors: true,
+    plugins: [useETag(), ...(options.production ? [disableIntrospection()] : [])],
+    context: async ({ request }) => ({
+      prisma: options.db.prisma,
+      services,
+      principal: await services.keys.resolve(request.headers.get('authorization')),
+    }),
+  });
+  return { yoga, services, close: () => stopServices(services) };
+}
+
+/** Introspection off in production: the schema is documented in the repository, not probed live. */
+function disableIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+
+export type TSqlSession = {
+  exec(sql: string): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+};
+
+export type TDatabase = {
+  driver: 'pglite' | 'postgres';
+  prisma: PrismaClient;
+  /** One dedicated connection, for work that must not interleave (migrations). */
+  withSession<T>(fn: (session: TSqlSession) => Promise<T>): Promise<T>;
+  /** Cross-process messages: NOTIFY on PostgreSQL, in-process on PGlite (it has one process). */
+  notify(channel: string, payload: string): Promise<void>;
+  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+};
+
+export type TDatabaseOptions = { databaseUrl?: string; dataDir?: string };
+
+/** PostgreSQL when a URL is given, otherwise PGlite in `dataDir` (or in memory without one). */
+export async function openDatabase(options: TDatabaseOptions): Promise<TDatabase> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
+}
+
+async function openPglite(dataDir?: string): Promise<TDatabase> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+  await pglite.waitReady;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  const session: TSqlSession = {
+    exec: async (sql) => { await pglite.exec(sql); },
+    query: async (sql, params) => (await pglite.query(sql, params)).rows as never[],
+  };
+  return {
+    driver: 'pglite',
+    prisma,
+    withSession: (fn) => fn(session),
+    notify: async (channel, payload) => { queueMicrotask(() => bus.emit(channel, payload)); },
+    listen: async (channel, onMessage) => {
+      bus.on(channel, onMessage);
+      return async () => { bus.off(channel, onMessage); };
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(databaseUrl: string): Promise<TDatabase> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const listeners: Array<() => Promise<void>> = [];
+  return {
+    driver: 'postgres',
+    prisma,
+    withSession: async (fn) => {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          exec: async (sql) => { await client.query(sql); },
+          query: async (sql, params) => (await client.query(sql, params)).rows,
+        });
+      } finally {
+        client.release();
+      }
+    },
+    notify: async (channel, payload) => {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    listen: async (channel, onMessage, onReconnect) => {
+      const stop = await listenWithReconnect(databaseUrl, channel, onMessage, onReconnect);
+      listeners.push(stop);
+      return stop;
+    },
+    close: async () => {
+      await Promise.all(listeners.map((stop) => stop()));
+      await prisma.$disconnect();
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+/** A dedicated LISTEN connection; on loss it reconnects and reports it, since messages may have been missed. */
+async function listenWithReconnect(
+  databaseUrl: string, channel: string, onMessage: (payload: string) => void, onReconnect?: () => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | undefined;
+
+  const connect = async (isReconnect: boolean): Promise<void> => {
+    const next = new pg.Client({ connectionString: databaseUrl });
+    next.on('notification', (msg) => { if (msg.channel === channel) onMessage(msg.payload ?? ''); });
+    next.on('error', () => scheduleReconnect());
+    next.on('end', () => scheduleReconnect());
+    await next.connect();
+    await next.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+    client = next;
+    if (isReconnect) onReconnect?.();
+  };
+  const scheduleReconnect = () => {
+    if (stopped || retry) return;
+    client = null;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect(true).catch(() => scheduleReconnect());
+    }, 500);
+  };
+
+  await connect(false);
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
+  };
+}

@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const ZKeyFormat = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{20,200}$`), `Must look like ${prefix}_ followed by at least 20 URL-safe characters`);
+
+export const ZEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.string().url().optional(),
+  DOORSTEP_DATA_DIR: z.string().min(1).default(`${repoRoot}.doorstep`),
+  DOORSTEP_API_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
+  DOORSTEP_API_HOST: z.string().default('0.0.0.0'),
+  DOORSTEP_SEED_SECRET_KEY: ZKeyFormat('dsk').optional(),
+  DOORSTEP_SEED_PUBLIC_KEY: ZKeyFormat('dpk').optional(),
+  /** Fallback when a LISTEN/NOTIFY message is lost: snapshots older than this are rebuilt. */
+  DOORSTEP_SNAPSHOT_MAX_AGE_MS: z.coerce.number().int().min(100).default(30_000),
+});
+export type TEnv = z.output<typeof ZEnv>;
+
+/** Reads the environment once, at start-up; nothing else reads process.env. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): TEnv {
+  const parsed = ZEnv.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

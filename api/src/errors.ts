@@ -1,0 +1,51 @@
+import { GraphQLError } from 'graphql';
+import type { TValidationIssue } from '@doorstep/schema';
+
+export const ERROR_CODES = ['VALIDATION', 'CONFLICT', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED'] as const;
+export type TErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Expected failures. Mutations that declare them return them as typed results; elsewhere they reach
+ * the client as GraphQL errors with `extensions.code`, since yoga's masking lets GraphQLErrors through.
+ */
+export class DoorstepError extends GraphQLError {
+  constructor(readonly code: TErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extensions } });
+  }
+}
+
+export class ValidationError extends DoorstepError {
+  constructor(readonly issues: TValidationIssue[]) {
+    const first = issues[0];
+    super('VALIDATION', first ? `Invalid input at ${first.path || '(root)'}: ${first.message}` : 'Invalid input', { issues });
+  }
+}
+
+export class ConflictError extends DoorstepError {
+  constructor(message: string, readonly currentRevision: number | null = null) {
+    super('CONFLICT', message, currentRevision === null ? {} : { currentRevision });
+  }
+}
+
+export class NotFoundError extends DoorstepError {
+  constructor(readonly entity: string, key: string) {
+    super('NOT_FOUND', `No ${entity} "${key}" in this workspace`);
+  }
+}
+
+export class ForbiddenError extends DoorstepError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class UnauthenticatedError extends DoorstepError {
+  constructor(message = 'Send an API key as "Authorization: Bearer <key>"') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** Fails with a ValidationError naming one field, for checks a zod schema cannot make (uniqueness, references). */
+export function invalid(path: string, message: string): never {
+  throw new ValidationError([{ path, message }]);
+}

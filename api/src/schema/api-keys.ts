@@ -1,0 +1,115 @@
+import { ZApiKeyCreateInput } from '@doorstep/schema';
+import { builder } from '../builder.ts';
+import { recordAudit } from '../audit.ts';
+import { generateApiKey } from '../auth/api-keys.ts';
+import { requireRole } from '../auth/guards.ts';
+import { findEnvironmentOrThrow } from '../domain/flows.ts';
+import { NotFoundError, invalid } from '../errors.ts';
+import { parseInput } from '../validate.ts';
+import { WRITE_ERRORS } from './errors.ts';
+
+export const Role = builder.enumType('Role', { values: ['viewer', 'editor', 'publisher', 'admin'] as const });
+const ApiKeyKind = builder.enumType('ApiKeyKind', { values: ['public', 'secret'] as const });
+
+const ApiKey = builder.prismaObject('ApiKey', {
+  description: 'Only a prefix is kept readable; the key itself is shown once, when it is created',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    kind: t.expose('kind', { type: ApiKeyKind }),
+    role: t.expose('role', { type: Role, nullable: true }),
+    environment: t.relation('environment', { nullable: true }),
+    prefix: t.exposeString('prefix'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdBy: t.exposeString('createdBy'),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+type TCreatedKey = { apiKeyId: string; secret: string };
+const ApiKeyCreated = builder.objectRef<TCreatedKey>('ApiKeyCreated').implement({
+  fields: (t) => ({
+    secret: t.exposeString('secret', { description: 'Store it now: it cannot be shown again' }),
+    apiKey: t.prismaField({
+      type: ApiKey,
+      resolve: (query, created, _args, ctx) => ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: created.apiKeyId } }),
+    }),
+  }),
+});
+
+builder.queryField('apiKeys', (t) =>
+  t.prismaField({
+    type: [ApiKey],
+    resolve: (query, _root, _args, ctx) => {
+      const principal = requireRole(ctx, 'admin');
+      return ctx.prisma.apiKey.findMany({ ...query, where: { workspaceId: principal.workspaceId }, orderBy: { createdAt: 'desc' } });
+    },
+  }),
+);
+
+const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    kind: t.field({ type: ApiKeyKind, required: true }),
+    environmentKey: t.string({ description: 'Required for public keys' }),
+    role: t.field({ type: Role, description: 'Required for secret keys' }),
+  }),
+});
+
+builder.mutationField('createApiKey', (t) =>
+  t.field({
+    type: ApiKeyCreated,
+    errors: { types: WRITE_ERRORS },
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const principal = requireRole(ctx, 'admin');
+      const input = parseInput(ZApiKeyCreateInput, args.input);
+      const generated = generateApiKey(input.kind);
+      const apiKeyId = await ctx.prisma.$transaction(async (tx) => {
+        const environmentId = input.kind === 'public'
+          ? (await findEnvironmentOrThrow(tx, principal.workspaceId, input.environmentKey)).id
+          : null;
+        const key = await tx.apiKey.create({
+          data: {
+            workspaceId: principal.workspaceId,
+            environmentId,
+            kind: input.kind,
+            role: input.kind === 'secret' ? input.role : null,
+            name: input.name,
+            prefix: generated.prefix,
+            secretHash: generated.secretHash,
+            createdBy: principal.actor,
+          },
+        });
+        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'apiKey.create', targetType: 'apiKey', targetId: key.id, data: { name: input.name, kind: input.kind } });
+        return key.id;
+      });
+      return { apiKeyId, secret: generated.secret };
+    },
+  }),
+);
+
+builder.mutationField('revokeApiKey', (t) =>
+  t.prismaField({
+    type: ApiKey,
+    errors: { types: WRITE_ERRORS },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const principal = requireRole(ctx, 'admin');
+      const id = String(args.id);
+      if (id === principal.keyId) invalid('id', 'A key cannot revoke itself; use another admin key');
+      await ctx.prisma.$transaction(async (tx) => {
+        const key = isUuid(id) ? await tx.apiKey.findFirst({ where: { id, workspaceId: principal.workspaceId } }) : null;
+        if (!key) throw new NotFoundError('API key', id);
+        if (!key.revokedAt) await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'apiKey.revoke', targetType: 'apiKey', targetId: id, data: { name: key.name } });
+      });
+      await ctx.services.bus.publish({ type: 'keys' });
+      return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+);
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

@@ -1,0 +1,40 @@
+import { builder } from '../builder.ts';
+import { requirePublicKey } from '../auth/guards.ts';
+import { ingestEvents } from '../domain/event-ingest.ts';
+
+const TrackEventInput = builder.inputType('TrackEventInput', {
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'Client-generated; resending an event with the same id has no further effect' }),
+    userId: t.id({ required: true }),
+    name: t.string({ required: true, description: 'flow_started, step_viewed, step_completed, step_skipped, question_answered, flow_completed, flow_dismissed, or any activation event' }),
+    timestamp: t.field({ type: 'DateTime' }),
+    flowKey: t.string(),
+    stepId: t.string(),
+    questionId: t.string(),
+    value: t.field({ type: 'JSON', description: 'The answer, for question_answered' }),
+    properties: t.field({ type: 'JSON' }),
+  }),
+});
+
+const TrackResult = builder.objectRef<{ accepted: number; duplicates: number }>('TrackResult').implement({
+  fields: (t) => ({
+    accepted: t.exposeInt('accepted'),
+    duplicates: t.exposeInt('duplicates', { description: 'Accepted events already received earlier (same id)' }),
+  }),
+});
+
+builder.mutationField('track', (t) =>
+  t.field({
+    type: TrackResult,
+    description: 'Runtime (public key): record events; step and answer events update the user profile',
+    args: { events: t.arg({ type: [TrackEventInput], required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { environmentId } = requirePublicKey(ctx);
+      const snapshot = await ctx.services.snapshots.get(environmentId);
+      const events = args.events.map((e) => ({ ...e, id: String(e.id), userId: String(e.userId) }));
+      const result = await ingestEvents(ctx.prisma, snapshot, events);
+      for (const userId of result.affectedUsers) ctx.services.profiles.invalidate(environmentId, userId);
+      return { accepted: result.accepted, duplicates: result.duplicates };
+    },
+  }),
+);

@@ -1,0 +1,13 @@
+import { builder } from '../builder.ts';
+import './scalars.ts';
+import './errors.ts';
+import './environments.ts';
+import './flows.ts';
+import './versions.ts';
+import './segments.ts';
+import './api-keys.ts';
+import './audit.ts';
+import './runtime.ts';
+import './events.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,131 @@
+import { resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
+import { builder } from '../builder.ts';
+import { requirePublicKey } from '../auth/guards.ts';
+import { parseInput } from '../validate.ts';
+
+type TR = TResolvedOnboarding;
+
+const Cta = builder.objectRef<NonNullable<TR['welcome']['primaryCta']>>('CallToAction').implement({
+  fields: (t) => ({
+    label: t.exposeString('label'),
+    url: t.exposeString('url', { nullable: true }),
+    event: t.exposeString('event', { nullable: true, description: 'Event to track when the call to action is used' }),
+  }),
+});
+
+const Media = builder.objectRef<NonNullable<TR['welcome']['media']>>('Media').implement({
+  fields: (t) => ({ kind: t.exposeString('kind'), url: t.exposeString('url'), alt: t.exposeString('alt') }),
+});
+
+const Welcome = builder.objectRef<TR['welcome']>('Welcome').implement({
+  fields: (t) => ({
+    title: t.exposeString('title'),
+    body: t.exposeString('body', { description: 'Markdown (safe subset)' }),
+    bodyHtml: t.exposeString('bodyHtml', { description: 'The body rendered to HTML, raw HTML escaped and unsafe links dropped' }),
+    media: t.field({ type: Media, nullable: true, resolve: (w) => w.media }),
+    primaryCta: t.field({ type: Cta, nullable: true, resolve: (w) => w.primaryCta }),
+    secondaryCta: t.field({ type: Cta, nullable: true, resolve: (w) => w.secondaryCta }),
+  }),
+});
+
+const Step = builder.objectRef<TR['steps'][number]>('Step').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind'),
+    title: t.exposeString('title'),
+    body: t.exposeString('body'),
+    bodyHtml: t.exposeString('bodyHtml'),
+    cta: t.field({ type: Cta, nullable: true, resolve: (s) => s.cta }),
+    questionIds: t.exposeStringList('questionIds'),
+    completionEvent: t.exposeString('completionEvent', { nullable: true }),
+    skippable: t.exposeBoolean('skippable'),
+  }),
+});
+
+const QuestionOption = builder.objectRef<TR['questions'][number]['options'][number]>('QuestionOption').implement({
+  fields: (t) => ({ value: t.exposeString('value'), label: t.exposeString('label') }),
+});
+
+const Question = builder.objectRef<TR['questions'][number]>('Question').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    prompt: t.exposeString('prompt'),
+    kind: t.exposeString('kind'),
+    attribute: t.exposeString('attribute', { description: 'The user attribute an answer sets' }),
+    required: t.exposeBoolean('required'),
+    options: t.field({ type: [QuestionOption], resolve: (q) => q.options }),
+    min: t.exposeFloat('min', { nullable: true }),
+    max: t.exposeFloat('max', { nullable: true }),
+  }),
+});
+
+const ChecklistItem = builder.objectRef<NonNullable<TR['checklist']>['items'][number]>('ChecklistItem').implement({
+  fields: (t) => ({ id: t.exposeID('id'), label: t.exposeString('label'), completionEvent: t.exposeString('completionEvent') }),
+});
+const Checklist = builder.objectRef<NonNullable<TR['checklist']>>('Checklist').implement({
+  fields: (t) => ({ title: t.exposeString('title'), items: t.field({ type: [ChecklistItem], resolve: (c) => c.items }) }),
+});
+
+const Activation = builder.objectRef<TR['activation']>('Activation').implement({
+  fields: (t) => ({ event: t.exposeString('event'), description: t.exposeString('description') }),
+});
+
+const Progress = builder.objectRef<TR['progress']>('Progress').implement({
+  fields: (t) => ({
+    completedStepIds: t.exposeStringList('completedStepIds'),
+    completed: t.exposeBoolean('completed'),
+    dismissed: t.exposeBoolean('dismissed'),
+  }),
+});
+
+const OnboardingFlow = builder.objectRef<TR['flow']>('OnboardingFlow').implement({
+  fields: (t) => ({ key: t.exposeString('key'), name: t.exposeString('name') }),
+});
+
+const Onboarding = builder.objectRef<TR>('Onboarding').implement({
+  description: 'The published flow a user should see now, localized, with their progress',
+  fields: (t) => ({
+    flow: t.field({ type: OnboardingFlow, resolve: (o) => o.flow }),
+    version: t.exposeInt('version'),
+    locale: t.exposeString('locale', { description: 'The locale served, after fallback' }),
+    welcome: t.field({ type: Welcome, resolve: (o) => o.welcome }),
+    steps: t.field({ type: [Step], resolve: (o) => o.steps }),
+    questions: t.field({ type: [Question], resolve: (o) => o.questions }),
+    checklist: t.field({ type: Checklist, nullable: true, resolve: (o) => o.checklist }),
+    activation: t.field({ type: Activation, resolve: (o) => o.activation }),
+    progress: t.field({ type: Progress, resolve: (o) => o.progress }),
+  }),
+});
+
+export const OnboardingUserInput = builder.inputType('OnboardingUserInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    attributes: t.field({ type: 'JSON', description: 'Attributes the app knows; answers to segmentation questions override them' }),
+  }),
+});
+
+builder.queryField('onboarding', (t) =>
+  t.field({
+    type: Onboarding,
+    nullable: true,
+    description: 'Runtime (public key): the onboarding this user should get now, or null',
+    args: {
+      user: t.arg({ type: OnboardingUserInput, required: true }),
+      locale: t.arg.string({ required: false }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const { environmentId } = requirePublicKey(ctx);
+      const user = parseInput(ZRuntimeUser, { id: String(args.user.id), attributes: args.user.attributes }, ['user']);
+      const locale = args.locale == null ? null : parseInput(ZLocale, args.locale, ['locale']);
+      const [snapshot, profile] = await Promise.all([
+        ctx.services.snapshots.get(environmentId),
+        ctx.services.profiles.get(environmentId, user.id),
+      ]);
+      return resolveOnboarding(
+        snapshot,
+        { id: user.id, attributes: { ...user.attributes, ...profile.answers } },
+        { locale, progressFor: (flowKey) => profile.progress.get(flowKey) },
+      );
+    },
+  }),
+);

@@ -1,0 +1,58 @@
+import { DEFAULT_ENVIRONMENTS, ZCondition } from '@doorstep/schema';
+import { DEMO_WORKSPACE, demoFlows } from '../../seeds/demo.ts';
+import { fromSecret, generateApiKey } from './auth/api-keys.ts';
+import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
+import { recordAudit } from './audit.ts';
+import { publishDraft } from './domain/publishing.ts';
+
+const SEED_ACTOR = 'system:seed';
+
+export type TSeedKeys = { secretKey?: string; publicKey?: string };
+export type TSeedResult = { workspaceId: string; secretKey: string; publicKey: string; stagingPublicKey: string };
+
+/** Loads the demo workspace when the database has no workspace yet; returns null otherwise. */
+export async function seedIfEmpty(prisma: PrismaClient, keys: TSeedKeys = {}): Promise<TSeedResult | null> {
+  if ((await prisma.workspace.count()) > 0) return null;
+  return seedDemo(prisma, keys);
+}
+
+export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, workspace = DEMO_WORKSPACE): Promise<TSeedResult> {
+  const flows = demoFlows();
+  const secret = keys.secretKey ? fromSecret(keys.secretKey) : generateApiKey('secret');
+  const publicKey = keys.publicKey ? fromSecret(keys.publicKey) : generateApiKey('public');
+  const stagingKey = generateApiKey('public');
+
+  const workspaceId = await prisma.$transaction(async (tx) => {
+    const ws = await tx.workspace.create({ data: workspace });
+    const environments = new Map<string, string>();
+    for (const env of DEFAULT_ENVIRONMENTS) {
+      const created = await tx.environment.create({ data: { ...env, workspaceId: ws.id } });
+      environments.set(env.key, created.id);
+    }
+    await tx.apiKey.createMany({
+      data: [
+        { workspaceId: ws.id, kind: 'secret', role: 'admin', name: 'Demo admin', prefix: secret.prefix, secretHash: secret.secretHash, createdBy: SEED_ACTOR },
+        { workspaceId: ws.id, kind: 'public', environmentId: environments.get('production')!, name: 'Demo app (production)', prefix: publicKey.prefix, secretHash: publicKey.secretHash, createdBy: SEED_ACTOR },
+        { workspaceId: ws.id, kind: 'public', environmentId: environments.get('staging')!, name: 'Demo app (staging)', prefix: stagingKey.prefix, secretHash: stagingKey.secretHash, createdBy: SEED_ACTOR },
+      ],
+    });
+    const who = { workspaceId: ws.id, actor: SEED_ACTOR };
+    for (const flow of flows) {
+      const created = await tx.flow.create({
+        data: {
+          workspaceId: ws.id,
+          key: flow.key,
+          name: flow.name,
+          priority: flow.priority,
+          audienceCondition: flow.audience ? (ZCondition.parse(flow.audience) as Prisma.InputJsonObject) : undefined,
+          draft: { create: { content: flow.content as Prisma.InputJsonObject, updatedBy: SEED_ACTOR } },
+        },
+      });
+      for (const environmentId of environments.values()) await publishDraft(tx, who, created.id, environmentId, null);
+    }
+    await recordAudit(tx, { ...who, action: 'workspace.seed', targetType: 'workspace', targetId: ws.id, data: { flows: flows.map((f) => f.key) } });
+    return ws.id;
+  }, { timeout: 30_000 });
+
+  return { workspaceId, secretKey: secret.secret, publicKey: publicKey.secret, stagingPublicKey: stagingKey.secret };
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { CONDITION_OPERATORS, LOGICAL_OPERATORS, type TCondition } from './condition.ts';
+import { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';
+
+const MAX_DEPTH = 8;
+const MAX_NODES = 200;
+const KNOWN_OPERATORS = new Set<string>([...CONDITION_OPERATORS, ...LOGICAL_OPERATORS]);
+
+type TIssue = { path: (string | number)[]; message: string };
+
+/**
+ * Authoring-time checks the evaluator does not make: unknown operators, patterns RE2 rejects,
+ * and bounds on size and depth, so a stored condition is always cheap to evaluate.
+ */
+export function checkCondition(condition: unknown): TIssue[] {
+  const issues: TIssue[] = [];
+  let nodes = 0;
+
+  const visitValue = (value: unknown, path: (string | number)[], depth: number): void => {
+    nodes++;
+    if (depth > MAX_DEPTH) {
+      issues.push({ path, message: `Conditions may nest at most ${MAX_DEPTH} levels` });
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visitValue(item, [...path, i], depth + 1));
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, inner] of Object.entries(value)) {
+      if (key.startsWith('$') && key !== '$groups' && !KNOWN_OPERATORS.has(key)) {
+        issues.push({ path: [...path, key], message: `Unknown operator "${key}"` });
+        continue;
+      }
+      if (key === '$regex' || key === '$regexi') {
+        if (typeof inner !== 'string') issues.push({ path: [...path, key], message: 'A pattern must be a string' });
+        else if (inner.length > MAX_REGEX_LENGTH) issues.push({ path: [...path, key], message: `Patterns are limited to ${MAX_REGEX_LENGTH} characters` });
+        else if (!compileSafeRegex(inner, key === '$regexi')) issues.push({ path: [...path, key], message: 'Invalid pattern (RE2 syntax: no lookaround or backreferences)' });
+      }
+      if ((key === '$and' || key === '$or' || key === '$nor') && !Array.isArray(inner)) {
+        issues.push({ path: [...path, key], message: `${key} takes a list of conditions` });
+      }
+      if ((key === '$in' || key === '$nin' || key === '$ini' || key === '$nini' || key === '$all' || key === '$alli') && !Array.isArray(inner)) {
+        issues.push({ path: [...path, key], message: `${key} takes a list of values` });
+      }
+      visitValue(inner, [...path, key], depth + 1);
+    }
+  };
+
+  visitValue(condition, [], 0);
+  if (nodes > MAX_NODES) issues.push({ path: [], message: `Conditions are limited to ${MAX_NODES} parts` });
+  return issues;
+}
+
+export const ZCondition = z
+  .record(z.string().max(128), z.unknown())
+  .superRefine((condition, ctx) => {
+    for (const issue of checkCondition(condition)) ctx.addIssue({ code: 'custom', ...issue });
+  })
+  .transform((c) => c as TCondition);
+
+export const ZSavedGroups = z.record(z.string().max(64), z.array(z.unknown()).max(10_000));

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { ZSlug } from './flow-content.ts';
+
+export const DEFAULT_ENVIRONMENTS = [
+  { key: 'production', name: 'Production' },
+  { key: 'staging', name: 'Staging' },
+] as const;
+
+export const ZEnvironmentInput = z.object({
+  key: ZSlug,
+  name: z.string().trim().min(1).max(80),
+});
+export type TEnvironmentInput = z.output<typeof ZEnvironmentInput>;

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { ZAttributeName, ZEventName, ZSlug } from './flow-content.ts';
+
+export const MAX_TRACK_BATCH = 100;
+export const MAX_ATTRIBUTES_BYTES = 16_384;
+export const BUILT_IN_EVENTS = [
+  'flow_started', 'step_viewed', 'step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed',
+] as const;
+
+const ZUserId = z.string().min(1).max(200);
+const jsonSize = (value: unknown) => JSON.stringify(value ?? null).length;
+
+export const ZAttributes = z
+  .record(ZAttributeName, z.unknown())
+  .refine((a) => jsonSize(a) <= MAX_ATTRIBUTES_BYTES, `Attributes are limited to ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
+
+export const ZRuntimeUser = z.object({
+  id: ZUserId,
+  attributes: ZAttributes.nullish().transform((a) => a ?? {}),
+});
+
+/** An answer as it may be stored in an attribute. */
+export const ZAnswerValue = z.union([
+  z.string().max(1000),
+  z.number().finite(),
+  z.boolean(),
+  z.array(z.string().max(200)).max(20),
+]);
+
+export const ZTrackEvent = z
+  .object({
+    id: z.string().min(1).max(128),
+    userId: ZUserId,
+    name: ZEventName,
+    timestamp: z.coerce.date().nullish(),
+    flowKey: ZSlug.nullish(),
+    stepId: ZSlug.nullish(),
+    questionId: ZSlug.nullish(),
+    value: z.unknown().optional(),
+    properties: z
+      .record(z.string().max(64), z.unknown())
+      .nullish()
+      .refine((p) => jsonSize(p) <= 8192, 'Properties are limited to 8192 bytes of JSON'),
+  })
+  .superRefine((event, ctx) => {
+    const needs = (field: 'flowKey' | 'stepId' | 'questionId') => {
+      if (!event[field]) ctx.addIssue({ code: 'custom', path: [field], message: `${event.name} needs ${field}` });
+    };
+    if (event.name.startsWith('step_')) { needs('flowKey'); needs('stepId'); }
+    if (event.name === 'question_answered') {
+      needs('flowKey'); needs('questionId');
+      if (!ZAnswerValue.safeParse(event.value).success) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: 'An answer is a string, number, boolean or list of strings' });
+      }
+    }
+    if (event.name.startsWith('flow_')) needs('flowKey');
+  });
+
+export const ZTrackBatch = z.array(ZTrackEvent).min(1).max(MAX_TRACK_BATCH);
+export type TTrackEvent = z.output<typeof ZTrackEvent>;
+export type TRuntimeUserInput = z.output<typeof ZRuntimeUser>;
