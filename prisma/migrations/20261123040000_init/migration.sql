@@ -1,4 +1,3 @@
-
 -- CreateEnum
 CREATE TYPE "Role" AS ENUM ('viewer', 'editor', 'publisher', 'admin');
 
@@ -228,7 +227,7 @@ ALTER TABLE "ApiKey" ADD CONSTRAINT "ApiKey_environmentId_fkey" FOREIGN KEY ("en
 ALTER TABLE "Flow" ADD CONSTRAINT "Flow_workspaceId_fkey" FOREIGN KEY ("workspaceId") REFERENCES "Workspace"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "Flow" ADD CONSTRAINT "Flow_segmentId_fkey" FOREIGN KEY ("segmentId") REFERENCES "Segment"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "Flow" ADD CONSTRAINT "Flow_segmentId_fkey" FOREIGN KEY ("segmentId") REFERENCES "Segment"("id") ON DELETE NO ACTION ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "FlowDraft" ADD CONSTRAINT "FlowDraft_flowId_fkey" FOREIGN KEY ("flowId") REFERENCES "Flow"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -243,7 +242,7 @@ ALTER TABLE "FlowRelease" ADD CONSTRAINT "FlowRelease_flowId_fkey" FOREIGN KEY (
 ALTER TABLE "FlowRelease" ADD CONSTRAINT "FlowRelease_environmentId_fkey" FOREIGN KEY ("environmentId") REFERENCES "Environment"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "FlowRelease" ADD CONSTRAINT "FlowRelease_versionId_fkey" FOREIGN KEY ("versionId") REFERENCES "FlowVersion"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "FlowRelease" ADD CONSTRAINT "FlowRelease_versionId_fkey" FOREIGN KEY ("versionId") REFERENCES "FlowVersion"("id") ON DELETE NO ACTION ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "PointerMove" ADD CONSTRAINT "PointerMove_flowId_fkey" FOREIGN KEY ("flowId") REFERENCES "Flow"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -252,10 +251,10 @@ ALTER TABLE "PointerMove" ADD CONSTRAINT "PointerMove_flowId_fkey" FOREIGN KEY (
 ALTER TABLE "PointerMove" ADD CONSTRAINT "PointerMove_environmentId_fkey" FOREIGN KEY ("environmentId") REFERENCES "Environment"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "PointerMove" ADD CONSTRAINT "PointerMove_fromVersionId_fkey" FOREIGN KEY ("fromVersionId") REFERENCES "FlowVersion"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "PointerMove" ADD CONSTRAINT "PointerMove_fromVersionId_fkey" FOREIGN KEY ("fromVersionId") REFERENCES "FlowVersion"("id") ON DELETE NO ACTION ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "PointerMove" ADD CONSTRAINT "PointerMove_toVersionId_fkey" FOREIGN KEY ("toVersionId") REFERENCES "FlowVersion"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "PointerMove" ADD CONSTRAINT "PointerMove_toVersionId_fkey" FOREIGN KEY ("toVersionId") REFERENCES "FlowVersion"("id") ON DELETE NO ACTION ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "Segment" ADD CONSTRAINT "Segment_workspaceId_fkey" FOREIGN KEY ("workspaceId") REFERENCES "Workspace"("id") ON DELETE CASCADE ON UPDATE CASCADE;

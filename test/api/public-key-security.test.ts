@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TSeedResult } from '../../api/src/seed.ts';
+import { useTestApi } from '../support/api.ts';
+import { DATABASE_KINDS } from '../support/databases.ts';
+
+const WELCOME = `query($user: OnboardingUserInput!) { onboarding(user: $user) { version welcome { title } } }`;
+
+const MANAGEMENT_QUERIES: Record<string, string> = {
+  workspace: '{ workspace { id name } }',
+  environments: '{ environments { key } }',
+  flows: '{ flows { key draft { content } } }',
+  flow: '{ flow(key: "self-serve") { draft { content revision } versions { content } } }',
+  segments: '{ segments { key condition } }',
+  segmentMatches: '{ segmentMatches(user: { id: "x" }, condition: { a: 1 }) }',
+  apiKeys: '{ apiKeys { prefix } }',
+  auditLog: '{ auditLog { action } }',
+  versionDiff: '{ versionDiff(flowKey: "self-serve", from: 1) { path } }',
+};
+
+const MANAGEMENT_MUTATIONS: Record<string, string> = {
+  createFlow: 'mutation { createFlow(input: { key: "x", name: "X" }) { __typename ... on Error { code } } }',
+  saveDraft: 'mutation { saveDraft(flowKey: "self-serve", revision: 1, content: {}) { __typename ... on Error { code } } }',
+  publishFlow: 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename ... on Error { code } } }',
+  rollbackFlow: 'mutation { rollbackFlow(flowKey: "self-serve", environmentKey: "production", version: 1) { __typename ... on Error { code } } }',
+  createApiKey: 'mutation { createApiKey(input: { name: "x", kind: secret, role: admin }) { __typename ... on Error { code } } }',
+  createSegment: 'mutation { createSegment(input: { key: "x", name: "X", condition: {} }) { __typename ... on Error { code } } }',
+};
+
+describe.each(DATABASE_KINDS)('public key boundaries on %s', (kind) => {
+  const api = useTestApi(kind);
+  let ws: TSeedResult;
+  beforeEach(async () => { ws = await api.createWorkspace(); });
+  afterEach(async () => { await api.dropWorkspace(ws); });
+
+  const saveDraftTitle = async (title: string) => {
+    const flow = await api.gql(ws.secretKey, '{ flow(key: "self-serve") { draft { revision content } } }');
+    const { revision, content } = flow.data!.flow.draft;
+    const saved = await api.gql(ws.secretKey, `mutation($c: JSON!, $r: Int!) { saveDraft(flowKey: "self-serve", revision: $r, content: $c) { __typename } }`, {
+      c: { ...content, welcome: { ...content.welcome, title } }, r: revision,
+    });
+    expect(saved.data!.saveDraft.__typename).toBe('FlowDraft');
+  };
+
+  it.each(Object.entries(MANAGEMENT_QUERIES))('should refuse the management query %s to a public key', async (_name, query) => {
+    const res = await api.gql(ws.publicKey, query);
+    expect(Object.values(res.data ?? {}).every((value) => value === null)).toBe(true);
+    expect(res.errors![0].extensions!.code).toBe('FORBIDDEN');
+  });
+
+  it.each(Object.entries(MANAGEMENT_MUTATIONS))('should refuse the management mutation %s to a public key', async (name, mutation) => {
+    const res = await api.gql(ws.publicKey, mutation);
+    expect(res.data![name]).toEqual({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+  });
+
+  it('should not serve draft edits until they are published', async () => {
+    await saveDraftTitle('Secret draft title');
+    const res = await api.gql(ws.publicKey, WELCOME, { user: { id: 'u1' } });
+    expect(res.data!.onboarding).toEqual({ version: 1, welcome: { title: 'Welcome to Lumen' } });
+    expect(JSON.stringify(res)).not.toContain('Secret draft title');
+  });
+
+  it('should not serve a version published only to another environment', async () => {
+    await saveDraftTitle('Staging only');
+    const published = await api.gql(ws.secretKey, 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "staging") { __typename } }');
+    expect(published.data!.publishFlow.__typename).toBe('FlowRelease');
+    const production = await api.gql(ws.publicKey, WELCOME, { user: { id: 'u2' } });
+    expect(production.data!.onboarding.welcome.title).toBe('Welcome to Lumen');
+    const staging = await api.gql(ws.stagingPublicKey, WELCOME, { user: { id: 'u2' } });
+    expect(staging.data!.onboarding).toEqual({ version: 2, welcome: { title: 'Staging only' } });
+  });
+
+  it('should not let a public key of one workspace see another workspace', async () => {
+    const other = await api.createWorkspace();
+    try {
+      await api.gql(other.secretKey, 'mutation { archiveFlow(key: "self-serve") { __typename } }');
+      const mine = await api.gql(ws.publicKey, WELCOME, { user: { id: 'u3' } });
+      expect(mine.data!.onboarding.welcome.title).toBe('Welcome to Lumen');
+      const theirs = await api.gql(other.publicKey, WELCOME, { user: { id: 'u3' } });
+      expect(theirs.data!.onboarding).toBeNull();
+    } finally {
+      await api.dropWorkspace(other);
+    }
+  });
+
+  it('should refuse the runtime API without a key, with an unknown key, or with a secret key', async () => {
+    for (const key of [null, 'dpk_not-a-real-key-at-all-0000000', ws.secretKey]) {
+      const res = await api.gql(key, WELCOME, { user: { id: 'u4' } });
+      expect(res.errors![0].extensions!.code).toBe(key === ws.secretKey ? 'FORBIDDEN' : 'UNAUTHENTICATED');
+    }
+  });
+
+  it('should stop accepting a public key once it is revoked', async () => {
+    const keys = await api.gql(ws.secretKey, '{ apiKeys { id kind environment { key } } }');
+    const production = keys.data!.apiKeys.find((k: any) => k.kind === 'public' && k.environment.key === 'production');
+    const revoked = await api.gql(ws.secretKey, `mutation($id: ID!) { revokeApiKey(id: $id) { ... on ApiKey { revokedAt } } }`, { id: production.id });
+    expect(revoked.data!.revokeApiKey.revokedAt).toBeTruthy();
+    const res = await api.gql(ws.publicKey, WELCOME, { user: { id: 'u5' } });
+    expect(res.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('should not leak internals in errors', async () => {
+    const res = await api.gql(ws.publicKey, '{ onboarding(user: { id: "u6" }) { nope } }');
+    expect(res.errors![0].message).toMatch(/Cannot query field "nope"/);
+    expect(JSON.stringify(res)).not.toMatch(/prisma|stack|\/work\//i);
+  });
+});

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { createApp, type TApp } from '../../api/src/app.ts';
+import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
+import { createTestDatabase, type TDatabaseKind, type TTestDatabase } from './databases.ts';
+
+export type TGraphQLResponse<T = any> = { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
+
+export type TTestApi = {
+  kind: TDatabaseKind;
+  app: TApp;
+  database: TTestDatabase;
+  /** POSTs one operation through yoga.fetch, as a client would, with an optional bearer key. */
+  gql<T = any>(key: string | null, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<TGraphQLResponse<T>>;
+  request(key: string | null, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** A new demo workspace with its own keys; dropped again by `dropWorkspace`. */
+  createWorkspace(): Promise<TSeedResult>;
+  dropWorkspace(workspace: TSeedResult): Promise<void>;
+};
+
+/** Starts the API on a fresh database of `kind` for the enclosing describe block. */
+export function useTestApi(kind: TDatabaseKind, options: { snapshotMaxAgeMs?: number } = {}): TTestApi {
+  const api = { kind } as TTestApi;
+  beforeAll(async () => {
+    api.database = await createTestDatabase(kind);
+    api.app = await createApp({ db: api.database.db, snapshotMaxAgeMs: options.snapshotMaxAgeMs });
+  });
+  afterAll(async () => {
+    await api.app?.close();
+    await api.database?.drop();
+  });
+  api.request = (key, body, headers = {}) =>
+    api.app.yoga.fetch('http://doorstep.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      body: JSON.stringify(body),
+    });
+  api.gql = async (key, query, variables, headers) => (await api.request(key, { query, variables }, headers)).json();
+  api.createWorkspace = () => {
+    const suffix = randomBytes(4).toString('hex');
+    return seedDemo(api.database.db.prisma, {}, { slug: `test-${suffix}`, name: `Test ${suffix}` });
+  };
+  api.dropWorkspace = async (workspace) => {
+    // Pending first-seen profile writes reference the workspace's environments.
+    await api.app.services.profiles.flush();
+    await api.database.db.prisma.workspace.delete({ where: { id: workspace.workspaceId } });
+  };
+  return api;
+}
+
+/** Unwraps a management mutation's typed result, failing loudly on an error result. */
+export function expectSuccess<T extends { __typename?: string }>(result: T): T {
+  if (result && typeof result === 'object' && 'code' in result) throw new Error(`Expected success, got ${JSON.stringify(result)}`);
+  return result;
+}
