@@ -19,10 +19,13 @@ export function useETag(): Plugin {
       const body = await response.text();
       const etag = `W/"${createHash('sha1').update(body).digest('base64url')}"`;
       const headers = new Headers(response.headers);
+      // The body is rebuilt (or dropped, for 304): a copied length would make clients wait for bytes.
+      headers.delete('content-length');
       headers.set('etag', etag);
       headers.append('vary', 'Authorization');
       headers.set('cache-control', 'private, no-cache');
       const matches = request.headers.get('if-none-match')?.split(',').some((tag) => tag.trim() === etag);
+      if (matches) headers.delete('content-type');
       setResponse(matches ? new Response(null, { status: 304, headers }) : new Response(body, { status: 200, headers }));
     },
   };

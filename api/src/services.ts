@@ -1,4 +1,3 @@
-import type { TEnv } from './env.ts';
 import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
@@ -13,13 +12,17 @@ export type TServices = {
   profiles: ProfileStore;
 };
 
-export async function startServices(db: TDatabase, env: Pick<TEnv, 'DOORSTEP_SNAPSHOT_MAX_AGE_MS'>): Promise<TServices> {
+// PGlite has one process, which invalidates profiles itself; on PostgreSQL another API process may
+// have handled the `track`, so a cached profile may only be a few seconds old.
+const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 3_000 };
+
+export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: number }): Promise<TServices> {
   const services: TServices = {
     db,
     keys: new KeyResolver(db.prisma),
     bus: new ChangeBus(db),
-    snapshots: new SnapshotStore(db.prisma, env.DOORSTEP_SNAPSHOT_MAX_AGE_MS),
-    profiles: new ProfileStore(db.prisma),
+    snapshots: new SnapshotStore(db.prisma, options.snapshotMaxAgeMs),
+    profiles: new ProfileStore(db.prisma, { ttlMs: PROFILE_TTL_MS[db.driver] }),
   };
   services.bus.subscribe((change) => {
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);

@@ -29,7 +29,7 @@ export function useTestApi(kind: TDatabaseKind, options: { snapshotMaxAgeMs?: nu
     await api.app?.close();
     await api.database?.drop();
   });
-  api.request = (key, body, headers = {}) =>
+  api.request = async (key, body, headers = {}) =>
     api.app.yoga.fetch('http://doorstep.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },

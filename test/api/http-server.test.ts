@@ -1,0 +1,54 @@
+import { request as httpRequest, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type TApp } from '../../api/src/app.ts';
+import { listen, MAX_REQUEST_BODY_BYTES } from '../../api/src/server.ts';
+import { createTestDatabase, type TTestDatabase } from '../support/databases.ts';
+
+describe('HTTP listener', () => {
+  let database: TTestDatabase;
+  let app: TApp;
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('pglite');
+    app = await createApp({ db: database.db });
+    server = await listen(app, 0, '127.0.0.1');
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    server?.close();
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('should answer /healthz with 200', async () => {
+    const res = await fetch(`${url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('should refuse a body over the limit with 413 before reading it', async () => {
+    const body = JSON.stringify({ query: '{ __typename }', padding: 'x'.repeat(MAX_REQUEST_BODY_BYTES) });
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(413);
+  });
+
+  it('should refuse a chunked body without Content-Length with 411', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.write('{"query":"{ __typename }"}');
+      req.end();
+    });
+    expect(status).toBe(411);
+  });
+
+  it('should serve an ordinary GraphQL request', async () => {
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+});
