@@ -58,6 +58,9 @@ async function openPglite(dataDir?: string): Promise<TDatabase> {
 
 async function openPostgres(databaseUrl: string): Promise<TDatabase> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // An idle connection the server drops (restart, failover) is reported here; without a listener
+  // the process would crash. The pool replaces it on the next checkout.
+  pool.on('error', (error) => console.warn(`PostgreSQL connection lost: ${error.message}`));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const listeners: Array<() => Promise<void>> = [];
   return {
