@@ -46,9 +46,10 @@ export const ZTrackEvent = z
     const needs = (field: 'flowKey' | 'stepId' | 'questionId') => {
       if (!event[field]) ctx.addIssue({ code: 'custom', path: [field], message: `${event.name} needs ${field}` });
     };
-    if (event.name.startsWith('step_')) { needs('flowKey'); needs('stepId'); }
+    // Step and answer events may omit flowKey; the API infers it when one published flow matches.
+    if (event.name.startsWith('step_')) needs('stepId');
     if (event.name === 'question_answered') {
-      needs('flowKey'); needs('questionId');
+      needs('questionId');
       if (!ZAnswerValue.safeParse(event.value).success) {
         ctx.addIssue({ code: 'custom', path: ['value'], message: 'An answer is a string, number, boolean or list of strings' });
       }

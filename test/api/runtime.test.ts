@@ -115,12 +115,27 @@ describe.each(DATABASE_KINDS)('runtime API on %s', (kind) => {
     expect(paths).toEqual(['events.0.flowKey', 'events.1.timestamp', 'events.2.timestamp']);
   });
 
+  it('should infer the flow of an answer or step event sent without flowKey', async () => {
+    await track([
+      { id: 'q-1', userId: 'q', name: 'question_answered', questionId: 'role', value: 'developer' },
+      { id: 'q-2', userId: 'q', name: 'step_completed', stepId: 'create-api-key' },
+    ]);
+    const result = await onboarding({ id: 'q' });
+    expect(result.flow.key).toBe('developer-quickstart');
+    expect(result.progress.completedStepIds).toEqual(['create-api-key']);
+  });
+
+  it('should name the problem when no published flow has the step sent without flowKey', async () => {
+    const res = await track([{ id: 'r-1', userId: 'r', name: 'step_completed', stepId: 'no-such-step' }]);
+    expect(res.errors![0].extensions!.issues).toEqual([{ path: 'events.0.flowKey', message: expect.stringContaining('no-such-step') }]);
+  });
+
   it('should reject a batch over 100 events and malformed events with paths', async () => {
     const tooMany = Array.from({ length: 101 }, (_, i) => ({ id: `l-${i}`, userId: 'l', name: 'clicked' }));
     expect((await track(tooMany)).errors![0].extensions!.issues[0].path).toBe('events');
-    const bad = await track([{ id: 'l-x', userId: 'l', name: '9 not an event' }, { id: 'l-y', userId: 'l', name: 'step_completed' }]);
+    const bad = await track([{ id: 'l-x', userId: 'l', name: '9 not an event' }, { id: 'l-y', userId: 'l', name: 'step_completed' }, { id: 'l-z', userId: 'l', name: 'flow_completed' }]);
     const paths = bad.errors![0].extensions!.issues.map((i: any) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['events.0.name', 'events.1.flowKey', 'events.1.stepId']));
+    expect(paths).toEqual(['events.0.name', 'events.1.stepId', 'events.2.flowKey']);
   });
 
   it('should reject invalid user input for onboarding with a clear error', async () => {

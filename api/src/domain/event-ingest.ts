@@ -19,8 +19,14 @@ export type TIngestResult = { accepted: number; duplicates: number; affectedUser
 export async function ingestEvents(
   prisma: PrismaClient, snapshot: TEnvironmentSnapshot, rawEvents: unknown, now = new Date(),
 ): Promise<TIngestResult> {
-  const events = parseInput(ZTrackBatch, rawEvents, ['events']);
-  const issues = events.flatMap((event, index) => eventIssues(snapshot, event, index, now));
+  const parsed = parseInput(ZTrackBatch, rawEvents, ['events']);
+  const issues: TValidationIssue[] = [];
+  const events = parsed.map((event, index) => {
+    const inferred = inferFlowKey(snapshot, event);
+    if (typeof inferred === 'object') issues.push({ path: `events.${index}.flowKey`, message: inferred.problem });
+    return typeof inferred === 'string' ? { ...event, flowKey: inferred } : event;
+  });
+  if (issues.length === 0) issues.push(...events.flatMap((event, index) => eventIssues(snapshot, event, index, now)));
   if (issues.length > 0) throw new ValidationError(issues);
 
   const environmentId = snapshot.environmentId;
@@ -49,6 +55,24 @@ export async function ingestEvents(
   });
   const affectedUsers = [...new Set(events.filter((e) => newIds.has(e.id)).map((e) => e.userId))];
   return { accepted: events.length, duplicates: events.length - newIds.size, affectedUsers };
+}
+
+/**
+ * The flow a step or answer event belongs to, when the client left it out: the one published flow
+ * with that step or question. Returns undefined when there is nothing to infer.
+ */
+function inferFlowKey(snapshot: TEnvironmentSnapshot, event: TTrackEvent): string | { problem: string } | undefined {
+  if (event.flowKey) return undefined;
+  const stepId = event.name.startsWith('step_') ? event.stepId : null;
+  const questionId = event.name === 'question_answered' ? event.questionId : null;
+  if (!stepId && !questionId) return undefined;
+  const candidates = snapshot.flows
+    .filter((flow) => (stepId ? flow.content.steps.some((s) => s.id === stepId) : snapshot.questions.get(flow.key)?.has(questionId!)))
+    .map((flow) => flow.key);
+  const what = stepId ? `step "${stepId}"` : `question "${questionId}"`;
+  if (candidates.length === 1) return candidates[0];
+  if (candidates.length === 0) return { problem: `No flow published in this environment has ${what}` };
+  return { problem: `Several flows have ${what} (${candidates.join(', ')}); send flowKey` };
 }
 
 function eventIssues(snapshot: TEnvironmentSnapshot, event: TTrackEvent, index: number, now: Date): TValidationIssue[] {
