@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../api/src/auth/api-keys.ts';
-import type { TSeedResult } from '../../api/src/seed.ts';
-import { useTestApi } from '../support/api.ts';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 import { createSecretKey } from '../support/keys.ts';
 
@@ -11,9 +10,7 @@ const CREATE_KEY = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $
 
 describe.each(DATABASE_KINDS)('API keys and audit log on %s', (kind) => {
   const api = useTestApi(kind);
-  let ws: TSeedResult;
-  beforeEach(async () => { ws = await api.createWorkspace(); });
-  afterEach(async () => { await api.dropWorkspace(ws); });
+  const ws = useTestWorkspace(api);
 
   it('should show a new key once and store only its hash', async () => {
     const res = await api.gql(ws.secretKey, CREATE_KEY, { input: { name: 'Web app', kind: 'public', environmentKey: 'staging' } });

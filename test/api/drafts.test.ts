@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TSeedResult } from '../../api/src/seed.ts';
-import { useTestApi } from '../support/api.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 
 const READ = '{ flow(key: "self-serve") { draft { revision content updatedBy warnings } } }';
@@ -13,9 +12,7 @@ const SAVE = `mutation($c: JSON!, $r: Int!) { saveDraft(flowKey: "self-serve", r
 
 describe.each(DATABASE_KINDS)('drafts on %s', (kind) => {
   const api = useTestApi(kind);
-  let ws: TSeedResult;
-  beforeEach(async () => { ws = await api.createWorkspace(); });
-  afterEach(async () => { await api.dropWorkspace(ws); });
+  const ws = useTestWorkspace(api);
 
   const readDraft = async () => (await api.gql(ws.secretKey, READ)).data!.flow.draft;
   const withTitle = (content: any, title: string) => ({ ...content, welcome: { ...content.welcome, title } });

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TSeedResult } from '../../api/src/seed.ts';
-import { useTestApi } from '../support/api.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 import { createSecretKey } from '../support/keys.ts';
 
@@ -16,9 +15,7 @@ const UPDATE = `mutation($key: String!, $input: UpdateFlowInput!) { updateFlow(k
 
 describe.each(DATABASE_KINDS)('flows on %s', (kind) => {
   const api = useTestApi(kind);
-  let ws: TSeedResult;
-  beforeEach(async () => { ws = await api.createWorkspace(); });
-  afterEach(async () => { await api.dropWorkspace(ws); });
+  const ws = useTestWorkspace(api);
 
   it('should create a flow with a valid starter draft at revision 1', async () => {
     const res = await api.gql(ws.secretKey, CREATE, { input: { key: 'trial-users', name: 'Trial users', priority: 5, audience: { condition: { plan: 'trial' } } } });

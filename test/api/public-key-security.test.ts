@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TSeedResult } from '../../api/src/seed.ts';
-import { useTestApi } from '../support/api.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 
 const WELCOME = `query($user: OnboardingUserInput!) { onboarding(user: $user) { version welcome { title } } }`;
@@ -28,9 +27,7 @@ const MANAGEMENT_MUTATIONS: Record<string, string> = {
 
 describe.each(DATABASE_KINDS)('public key boundaries on %s', (kind) => {
   const api = useTestApi(kind);
-  let ws: TSeedResult;
-  beforeEach(async () => { ws = await api.createWorkspace(); });
-  afterEach(async () => { await api.dropWorkspace(ws); });
+  const ws = useTestWorkspace(api);
 
   const saveDraftTitle = async (title: string) => {
     const flow = await api.gql(ws.secretKey, '{ flow(key: "self-serve") { draft { revision content } } }');

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TSeedResult } from '../../api/src/seed.ts';
-import { useTestApi } from '../support/api.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 import { createSecretKey } from '../support/keys.ts';
 
@@ -15,9 +14,7 @@ const SERVED = '{ onboarding(user: { id: "p" }) { version welcome { title } } }'
 
 describe.each(DATABASE_KINDS)('publishing on %s', (kind) => {
   const api = useTestApi(kind);
-  let ws: TSeedResult;
-  beforeEach(async () => { ws = await api.createWorkspace(); });
-  afterEach(async () => { await api.dropWorkspace(ws); });
+  const ws = useTestWorkspace(api);
 
   const editTitle = async (title: string) => {
     const { draft } = (await api.gql(ws.secretKey, '{ flow(key: "self-serve") { draft { revision content } } }')).data!.flow;

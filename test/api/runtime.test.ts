@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TSeedResult } from '../../api/src/seed.ts';
-import { useTestApi } from '../support/api.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 
 const ONBOARDING = `query($user: OnboardingUserInput!, $locale: String) {
@@ -16,9 +15,7 @@ const TRACK = `mutation($events: [TrackEventInput!]!) { track(events: $events) {
 
 describe.each(DATABASE_KINDS)('runtime API on %s', (kind) => {
   const api = useTestApi(kind);
-  let ws: TSeedResult;
-  beforeEach(async () => { ws = await api.createWorkspace(); });
-  afterEach(async () => { await api.dropWorkspace(ws); });
+  const ws = useTestWorkspace(api);
 
   const onboarding = async (user: { id: string; attributes?: unknown }, locale?: string, key = ws.publicKey) => {
     const res = await api.gql(key, ONBOARDING, { user, locale });

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TSeedResult } from '../../api/src/seed.ts';
-import { useTestApi } from '../support/api.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 
 const CREATE = `mutation($input: SegmentInput!) { createSegment(input: $input) {
@@ -10,9 +9,7 @@ const MATCHES = `query($user: SampleUserInput!, $key: String, $condition: JSON) 
 
 describe.each(DATABASE_KINDS)('segments on %s', (kind) => {
   const api = useTestApi(kind);
-  let ws: TSeedResult;
-  beforeEach(async () => { ws = await api.createWorkspace(); });
-  afterEach(async () => { await api.dropWorkspace(ws); });
+  const ws = useTestWorkspace(api);
 
   const create = (input: unknown) => api.gql(ws.secretKey, CREATE, { input });
 

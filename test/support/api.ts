@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createApp, type TApp } from '../../api/src/app.ts';
 import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
 import { createTestDatabase, type TDatabaseKind, type TTestDatabase } from './databases.ts';
@@ -52,4 +52,12 @@ export function useTestApi(kind: TDatabaseKind, options: { snapshotMaxAgeMs?: nu
 export function expectSuccess<T extends { __typename?: string }>(result: T): T {
   if (result && typeof result === 'object' && 'code' in result) throw new Error(`Expected success, got ${JSON.stringify(result)}`);
   return result;
+}
+
+/** A demo workspace of its own for every test: created before it, dropped after it. */
+export function useTestWorkspace(api: TTestApi): TSeedResult {
+  const workspace = {} as TSeedResult;
+  beforeEach(async () => { Object.assign(workspace, await api.createWorkspace()); });
+  afterEach(async () => { await api.dropWorkspace(workspace); });
+  return workspace;
 }

@@ -1,6 +1,9 @@
 import { diffContent, type TDiffChange } from '@doorstep/schema';
 import { builder } from '../builder.ts';
 import { requireRole } from '../auth/guards.ts';
+import type { TSecretPrincipal } from '../auth/principal.ts';
+import type { TContext } from '../context.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
 import { publishDraft, rollBack } from '../domain/publishing.ts';
 import { NotFoundError } from '../errors.ts';
@@ -77,6 +80,21 @@ builder.queryField('versionDiff', (t) =>
   }),
 );
 
+type TReleaseMove = (tx: Prisma.TransactionClient, principal: TSecretPrincipal, flowId: string, environmentId: string) => Promise<unknown>;
+
+/** Publish and rollback alike: move a flow's pointer in one environment, tell every process, return the release. */
+async function moveRelease(ctx: TContext, flowKey: string, environmentKey: string, move: TReleaseMove) {
+  const principal = requireRole(ctx, 'publisher');
+  const ids = await ctx.prisma.$transaction(async (tx) => {
+    const flow = await findFlowOrThrow(tx, principal.workspaceId, flowKey);
+    const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, environmentKey);
+    await move(tx, principal, flow.id, environment.id);
+    return { flowId: flow.id, environmentId: environment.id };
+  });
+  await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
+  return ids;
+}
+
 builder.mutationField('publishFlow', (t) =>
   t.prismaField({
     type: 'FlowRelease',
@@ -88,14 +106,8 @@ builder.mutationField('publishFlow', (t) =>
       expectedRevision: t.arg.int({ required: false, description: 'The draft revision that was reviewed; publishing fails with CONFLICT if it moved on' }),
     },
     resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'publisher');
-      const ids = await ctx.prisma.$transaction(async (tx) => {
-        const flow = await findFlowOrThrow(tx, principal.workspaceId, args.flowKey);
-        const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, args.environmentKey);
-        await publishDraft(tx, principal, flow.id, environment.id, args.expectedRevision);
-        return { flowId: flow.id, environmentId: environment.id };
-      });
-      await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
+      const ids = await moveRelease(ctx, args.flowKey, args.environmentKey, (tx, principal, flowId, environmentId) =>
+        publishDraft(tx, principal, flowId, environmentId, args.expectedRevision));
       return ctx.prisma.flowRelease.findUniqueOrThrow({ ...query, where: { flowId_environmentId: ids } });
     },
   }),
@@ -112,14 +124,8 @@ builder.mutationField('rollbackFlow', (t) =>
       version: t.arg.int({ required: true }),
     },
     resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'publisher');
-      const ids = await ctx.prisma.$transaction(async (tx) => {
-        const flow = await findFlowOrThrow(tx, principal.workspaceId, args.flowKey);
-        const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, args.environmentKey);
-        await rollBack(tx, principal, flow.id, environment.id, args.version);
-        return { flowId: flow.id, environmentId: environment.id };
-      });
-      await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
+      const ids = await moveRelease(ctx, args.flowKey, args.environmentKey, (tx, principal, flowId, environmentId) =>
+        rollBack(tx, principal, flowId, environmentId, args.version));
       return ctx.prisma.flowRelease.findUniqueOrThrow({ ...query, where: { flowId_environmentId: ids } });
     },
   }),
