@@ -10,10 +10,30 @@ const SEED_ACTOR = 'system:seed';
 export type TSeedKeys = { secretKey?: string; publicKey?: string };
 export type TSeedResult = { workspaceId: string; secretKey: string; publicKey: string; stagingPublicKey: string };
 
-/** Loads the demo workspace when the database has no workspace yet; returns null otherwise. */
+/**
+ * Loads the demo workspace when the database has no workspace yet; returns null otherwise. Seed keys
+ * given to an existing database are added to the demo workspace, so they work on every start.
+ */
 export async function seedIfEmpty(prisma: PrismaClient, keys: TSeedKeys = {}): Promise<TSeedResult | null> {
-  if ((await prisma.workspace.count()) > 0) return null;
+  if ((await prisma.workspace.count()) > 0) {
+    await ensureSeedKeys(prisma, keys);
+    return null;
+  }
   return seedDemo(prisma, keys);
+}
+
+async function ensureSeedKeys(prisma: PrismaClient, keys: TSeedKeys): Promise<void> {
+  const workspace = await prisma.workspace.findUnique({ where: { slug: DEMO_WORKSPACE.slug }, include: { environments: true } });
+  const production = workspace?.environments.find((e) => e.key === 'production');
+  if (!workspace || !production) return;
+  const wanted = [
+    keys.secretKey && { ...fromSecret(keys.secretKey), kind: 'secret' as const, role: 'admin' as const, environmentId: null, name: 'Seeded admin' },
+    keys.publicKey && { ...fromSecret(keys.publicKey), kind: 'public' as const, role: null, environmentId: production.id, name: 'Seeded app (production)' },
+  ].filter((key) => !!key);
+  for (const { secret: _secret, ...key } of wanted) {
+    const existing = await prisma.apiKey.findUnique({ where: { secretHash: key.secretHash } });
+    if (!existing) await prisma.apiKey.create({ data: { ...key, workspaceId: workspace.id, createdBy: SEED_ACTOR } });
+  }
 }
 
 export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, workspace = DEMO_WORKSPACE): Promise<TSeedResult> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZAttributeName, ZEventName, ZSlug } from './flow-content.ts';
+import { ZEventName, ZSlug } from './flow-content.ts';
 
 export const MAX_TRACK_BATCH = 100;
 export const MAX_ATTRIBUTES_BYTES = 16_384;
@@ -10,8 +10,11 @@ export const BUILT_IN_EVENTS = [
 const ZUserId = z.string().min(1).max(200);
 const jsonSize = (value: unknown) => JSON.stringify(value ?? null).length;
 
+/** Apps name attributes freely (`plan-type`, `signup.source`); only `$`, which reads as an operator, and whitespace are out. */
+const ZRuntimeAttributeName = z.string().min(1).max(64).regex(/^[^\s$]\S*$/, 'Attribute names have no spaces and do not start with "$"');
+
 export const ZAttributes = z
-  .record(ZAttributeName, z.unknown())
+  .record(ZRuntimeAttributeName, z.unknown())
   .refine((a) => jsonSize(a) <= MAX_ATTRIBUTES_BYTES, `Attributes are limited to ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
 
 export const ZRuntimeUser = z.object({

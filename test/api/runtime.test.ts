@@ -135,6 +135,11 @@ describe.each(DATABASE_KINDS)('runtime API on %s', (kind) => {
     expect(paths).toEqual(['events.0.name', 'events.1.stepId', 'events.2.flowKey']);
   });
 
+  it('should accept attribute names apps commonly use', async () => {
+    const result = await onboarding({ id: 't', attributes: { 'plan-type': 'trial', signup_source: 'ads', companySize: 300 } });
+    expect(result.flow.key).toBe('sales-assisted');
+  });
+
   it('should reject invalid user input for onboarding with a clear error', async () => {
     const res = await api.gql(ws.publicKey, ONBOARDING, { user: { id: 'm', attributes: { 'bad key!': 1 } } });
     expect(res.errors![0].extensions!.code).toBe('VALIDATION');

@@ -44,6 +44,15 @@ describe('starting the API (pnpm start) on PGlite', () => {
     expect((await postGraphQL(api.url, publicKey, SELF_SERVE)).data.onboarding.flow.key).toBe('self-serve');
   });
 
+  it('should honour seed keys given to a database seeded earlier without them', async () => {
+    const dir = dataDir();
+    const first = await start({ DOORSTEP_DATA_DIR: dir });
+    await first.stop();
+    const api = await start({ DOORSTEP_DATA_DIR: dir, DOORSTEP_SEED_SECRET_KEY: SECRET, DOORSTEP_SEED_PUBLIC_KEY: PUBLIC });
+    expect((await postGraphQL(api.url, PUBLIC, SELF_SERVE)).data.onboarding.flow.key).toBe('self-serve');
+    expect((await postGraphQL(api.url, SECRET, '{ flows { key } }')).data.flows).toHaveLength(3);
+  });
+
   it('should turn GraphiQL and introspection off in production', async () => {
     const api = await start({ DOORSTEP_DATA_DIR: dataDir(), NODE_ENV: 'production', DOORSTEP_SEED_SECRET_KEY: SECRET, DOORSTEP_SEED_PUBLIC_KEY: PUBLIC });
     const introspection = await postGraphQL(api.url, SECRET, '{ __schema { types { name } } }');

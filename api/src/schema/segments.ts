@@ -135,7 +135,7 @@ builder.mutationField('deleteSegment', (t) =>
     description: 'Deletes a segment no flow targets; fails with CONFLICT naming the flows otherwise',
     errors: { types: WRITE_ERRORS_WITH_CONFLICT },
     args: { key: t.arg.string({ required: true }) },
-    resolve: async (_query, _root, args, ctx) => {
+    resolve: async (query, _root, args, ctx) => {
       const principal = requireRole(ctx, 'editor');
       return ctx.prisma.$transaction(async (tx) => {
         const segment = await tx.segment.findUnique({
@@ -146,9 +146,8 @@ builder.mutationField('deleteSegment', (t) =>
         if (segment.flows.length > 0) {
           throw new ConflictError(`Segment "${args.key}" is the audience of ${segment.flows.map((f) => f.key).join(', ')}; retarget them first`);
         }
-        await tx.segment.delete({ where: { id: segment.id } });
+        const deleted = await tx.segment.delete({ ...query, where: { id: segment.id } });
         await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'segment.delete', targetType: 'segment', targetId: segment.id, data: { key: args.key } });
-        const { flows: _flows, ...deleted } = segment;
         return deleted;
       });
     },
