@@ -13,14 +13,21 @@ export const ZEnv = z.object({
   DOORSTEP_API_HOST: z.string().default('0.0.0.0'),
   DOORSTEP_SEED_SECRET_KEY: ZKeyFormat('dsk').optional(),
   DOORSTEP_SEED_PUBLIC_KEY: ZKeyFormat('dpk').optional(),
+  DOORSTEP_SEED_ADMIN_EMAIL: z.string().email().optional(),
+  DOORSTEP_SEED_ADMIN_PASSWORD: z.string().min(10, 'Use at least 10 characters').max(200).optional(),
   /** Fallback when a LISTEN/NOTIFY message is lost: snapshots older than this are rebuilt. */
   DOORSTEP_SNAPSHOT_MAX_AGE_MS: z.coerce.number().int().min(100).default(30_000),
 });
 export type TEnv = z.output<typeof ZEnv>;
 
+const ZEnvWithPairs = ZEnv.refine((env) => !env.DOORSTEP_SEED_ADMIN_EMAIL === !env.DOORSTEP_SEED_ADMIN_PASSWORD, {
+  message: 'Set both DOORSTEP_SEED_ADMIN_EMAIL and DOORSTEP_SEED_ADMIN_PASSWORD, or neither',
+  path: ['DOORSTEP_SEED_ADMIN_PASSWORD'],
+});
+
 /** Reads the environment once, at start-up; nothing else reads process.env. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): TEnv {
-  const parsed = ZEnv.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
+  const parsed = ZEnvWithPairs.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);

@@ -45,6 +45,12 @@ export class UnauthenticatedError extends DoorstepError {
   }
 }
 
+export class RateLimitedError extends DoorstepError {
+  constructor(message: string) {
+    super('RATE_LIMITED', message);
+  }
+}
+
 /** Fails with a ValidationError naming one field, for checks a zod schema cannot make (uniqueness, references). */
 export function invalid(path: string, message: string): never {
   throw new ValidationError([{ path, message }]);

@@ -2,7 +2,7 @@ import { createApp } from './app.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
 import { loadEnv } from './env.ts';
-import { seedIfEmpty } from './seed.ts';
+import { ensureSeedAdmin, seedIfEmpty } from './seed.ts';
 import { listen } from './server.ts';
 
 const env = loadEnv();
@@ -18,6 +18,12 @@ if (seeded) {
     console.log(`  secret (admin):        ${seeded.secretKey}`);
     console.log(`  public (production):   ${seeded.publicKey}`);
     console.log(`  public (staging):      ${seeded.stagingPublicKey}`);
+  }
+}
+
+if (env.DOORSTEP_SEED_ADMIN_EMAIL && env.DOORSTEP_SEED_ADMIN_PASSWORD) {
+  if (await ensureSeedAdmin(db.prisma, env.DOORSTEP_SEED_ADMIN_EMAIL, env.DOORSTEP_SEED_ADMIN_PASSWORD)) {
+    console.log(`Created the admin ${env.DOORSTEP_SEED_ADMIN_EMAIL}.`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { DEFAULT_ENVIRONMENTS, ZCondition } from '@doorstep/schema';
 import { DEMO_WORKSPACE, demoFlows } from '../../seeds/demo.ts';
 import { fromSecret, generateApiKey } from './auth/api-keys.ts';
+import { hashPassword } from './auth/passwords.ts';
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
 import { recordAudit } from './audit.ts';
 import { publishDraft } from './domain/publishing.ts';
@@ -75,4 +76,14 @@ export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, works
   }, { timeout: 30_000 });
 
   return { workspaceId, secretKey: secret.secret, publicKey: publicKey.secret, stagingPublicKey: stagingKey.secret };
+}
+
+/** Creates the admin named by DOORSTEP_SEED_ADMIN_* in the demo (or first) workspace, once. */
+export async function ensureSeedAdmin(prisma: PrismaClient, email: string, password: string): Promise<boolean> {
+  const normalized = email.trim().toLowerCase();
+  if (await prisma.member.findUnique({ where: { email: normalized } })) return false;
+  const workspace = (await prisma.workspace.findUnique({ where: { slug: DEMO_WORKSPACE.slug } })) ?? (await prisma.workspace.findFirst({ orderBy: { createdAt: 'asc' } }));
+  if (!workspace) return false;
+  await prisma.member.create({ data: { workspaceId: workspace.id, email: normalized, name: normalized.split('@')[0], role: 'admin', passwordHash: await hashPassword(password) } });
+  return true;
 }

@@ -1,5 +1,6 @@
 import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
+import { SignInLimiter } from './auth/sign-in-limiter.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
 import { ProfileStore } from './runtime/profile-store.ts';
 import { SnapshotStore } from './runtime/snapshot-store.ts';
@@ -7,6 +8,7 @@ import { SnapshotStore } from './runtime/snapshot-store.ts';
 export type TServices = {
   db: TDatabase;
   keys: KeyResolver;
+  signIns: SignInLimiter;
   bus: ChangeBus;
   snapshots: SnapshotStore;
   profiles: ProfileStore;
@@ -20,6 +22,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
   const services: TServices = {
     db,
     keys: new KeyResolver(db.prisma),
+    signIns: new SignInLimiter(),
     bus: new ChangeBus(db),
     snapshots: new SnapshotStore(db.prisma, options.snapshotMaxAgeMs),
     profiles: new ProfileStore(db.prisma, { ttlMs: PROFILE_TTL_MS[db.driver] }),

@@ -11,5 +11,6 @@ export * from './flow.ts';
 export * from './segment.ts';
 export * from './api-key.ts';
 export * from './environment.ts';
+export * from './member.ts';
 export * from './runtime-events.ts';
 export { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';

@@ -20,8 +20,9 @@ export function fromSecret(secret: string): { secret: string; prefix: string; se
   return { secret, prefix: secret.slice(0, 10), secretHash: hashApiKey(secret) };
 }
 
-export function kindOfSecret(secret: string): TApiKeyKind | null {
+export function kindOfSecret(secret: string): TApiKeyKind | 'session' | null {
   if (secret.startsWith('dpk_')) return 'public';
   if (secret.startsWith('dsk_')) return 'secret';
+  if (secret.startsWith('dss_')) return 'session';
   return null;
 }

@@ -1,14 +1,16 @@
 import { roleAtLeast, type TRole } from '@doorstep/schema';
 import type { TContext } from '../context.ts';
 import { ForbiddenError, UnauthenticatedError } from '../errors.ts';
-import type { TPublicPrincipal, TSecretPrincipal } from './principal.ts';
+import type { TManagementPrincipal, TPublicPrincipal } from './principal.ts';
 
-/** Management access: a secret key whose role is at least `role`. */
-export function requireRole(ctx: TContext, role: TRole): TSecretPrincipal {
+/** Management access: a secret key or a signed-in member whose role is at least `role`. */
+export function requireRole(ctx: TContext, role: TRole): TManagementPrincipal {
   const principal = ctx.principal;
   if (!principal) throw new UnauthenticatedError();
-  if (principal.kind !== 'secret') throw new ForbiddenError('Public keys can only call the runtime API (onboarding, track)');
-  if (!roleAtLeast(principal.role, role)) throw new ForbiddenError(`This needs the ${role} role; this key has ${principal.role}`);
+  if (principal.kind === 'public') throw new ForbiddenError('Public keys can only call the runtime API (onboarding, track)');
+  if (!roleAtLeast(principal.role, role)) {
+    throw new ForbiddenError(`This needs the ${role} role; ${principal.kind === 'member' ? 'you have' : 'this key has'} ${principal.role}`);
+  }
   return principal;
 }
 

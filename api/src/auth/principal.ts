@@ -1,5 +1,15 @@
 import type { TRole } from '@doorstep/schema';
 
-export type TSecretPrincipal = { kind: 'secret'; keyId: string; workspaceId: string; role: TRole; actor: string };
-export type TPublicPrincipal = { kind: 'public'; keyId: string; workspaceId: string; environmentId: string; actor: string };
-export type TPrincipal = TSecretPrincipal | TPublicPrincipal;
+/** Management access, through a secret API key or a studio member's session. */
+export type TManagementPrincipal = {
+  kind: 'secret' | 'member';
+  /** The key's or the member's id. */
+  credentialId: string;
+  workspaceId: string;
+  role: TRole;
+  actor: string;
+  /** The session token's hash, for signing out. */
+  sessionHash?: string;
+};
+export type TPublicPrincipal = { kind: 'public'; credentialId: string; workspaceId: string; environmentId: string; actor: string };
+export type TPrincipal = TManagementPrincipal | TPublicPrincipal;

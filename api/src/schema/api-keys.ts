@@ -5,6 +5,7 @@ import { generateApiKey } from '../auth/api-keys.ts';
 import { requireRole } from '../auth/guards.ts';
 import { findEnvironmentOrThrow } from '../domain/flows.ts';
 import { NotFoundError, invalid } from '../errors.ts';
+import { isUuid } from '../domain/ids.ts';
 import { parseInput } from '../validate.ts';
 import { WRITE_ERRORS } from './errors.ts';
 
@@ -97,7 +98,7 @@ builder.mutationField('revokeApiKey', (t) =>
     resolve: async (query, _root, args, ctx) => {
       const principal = requireRole(ctx, 'admin');
       const id = String(args.id);
-      if (id === principal.keyId) invalid('id', 'A key cannot revoke itself; use another admin key');
+      if (id === principal.credentialId) invalid('id', 'A key cannot revoke itself; use another admin key');
       await ctx.prisma.$transaction(async (tx) => {
         const key = isUuid(id) ? await tx.apiKey.findFirst({ where: { id, workspaceId: principal.workspaceId } }) : null;
         if (!key) throw new NotFoundError('API key', id);
@@ -109,7 +110,3 @@ builder.mutationField('revokeApiKey', (t) =>
     },
   }),
 );
-
-function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}

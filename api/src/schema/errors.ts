@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 import {
-  ConflictError, DoorstepError, ERROR_CODES, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError,
+  ConflictError, DoorstepError, ERROR_CODES, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError, ValidationError,
 } from '../errors.ts';
 
 export const ErrorCode = builder.enumType('ErrorCode', { values: ERROR_CODES });
@@ -49,6 +49,13 @@ builder.objectType(UnauthenticatedError, {
   name: 'UnauthenticatedError',
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof UnauthenticatedError,
+  fields: () => ({}),
+});
+
+builder.objectType(RateLimitedError, {
+  name: 'RateLimitedError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof RateLimitedError,
   fields: () => ({}),
 });
 

@@ -6,6 +6,7 @@ import './flows.ts';
 import './versions.ts';
 import './segments.ts';
 import './api-keys.ts';
+import './members.ts';
 import './audit.ts';
 import './runtime.ts';
 import './events.ts';

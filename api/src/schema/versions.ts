@@ -1,7 +1,7 @@
 import { diffContent, type TDiffChange } from '@doorstep/schema';
 import { builder } from '../builder.ts';
 import { requireRole } from '../auth/guards.ts';
-import type { TSecretPrincipal } from '../auth/principal.ts';
+import type { TManagementPrincipal } from '../auth/principal.ts';
 import type { TContext } from '../context.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
@@ -80,7 +80,7 @@ builder.queryField('versionDiff', (t) =>
   }),
 );
 
-type TReleaseMove = (tx: Prisma.TransactionClient, principal: TSecretPrincipal, flowId: string, environmentId: string) => Promise<unknown>;
+type TReleaseMove = (tx: Prisma.TransactionClient, principal: TManagementPrincipal, flowId: string, environmentId: string) => Promise<unknown>;
 
 /** Publish and rollback alike: move a flow's pointer in one environment, tell every process, return the release. */
 async function moveRelease(ctx: TContext, flowKey: string, environmentKey: string, move: TReleaseMove) {

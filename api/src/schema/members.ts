@@ -1,0 +1,253 @@
+import { ZAcceptInviteInput, ZInviteInput, ZRole, ZSetupInput, ZSignInInput } from '@doorstep/schema';
+import { builder } from '../builder.ts';
+import { recordAudit } from '../audit.ts';
+import { requireRole } from '../auth/guards.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { hashToken, newInviteToken, openSession } from '../auth/sessions.ts';
+import { ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError, ValidationError, invalid } from '../errors.ts';
+import { isUuid } from '../domain/ids.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import { parseInput } from '../validate.ts';
+import { Role } from './api-keys.ts';
+import { WRITE_ERRORS } from './errors.ts';
+
+const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+const SETUP_LOCK_ID = 727_073_691;
+
+const Member = builder.prismaObject('Member', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    name: t.exposeString('name'),
+    role: t.expose('role', { type: Role }),
+    invitePending: t.boolean({ resolve: (m) => m.passwordHash === null }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    workspace: t.relation('workspace'),
+  }),
+});
+
+type TSignedIn = { token: string; expiresAt: Date; memberId: string };
+const SignedIn = builder.objectRef<TSignedIn>('SignedIn').implement({
+  description: 'A new studio session; keep the token in an httpOnly cookie',
+  fields: (t) => ({
+    token: t.exposeString('token'),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    member: t.prismaField({ type: Member, resolve: (query, s, _a, ctx) => ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id: s.memberId } }) }),
+  }),
+});
+
+type TInvited = { memberId: string; inviteToken: string };
+const Invited = builder.objectRef<TInvited>('Invited').implement({
+  fields: (t) => ({
+    inviteToken: t.exposeString('inviteToken', { description: 'Shown once: the invitee accepts with it' }),
+    member: t.prismaField({ type: Member, resolve: (query, i, _a, ctx) => ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id: i.memberId } }) }),
+  }),
+});
+
+const Invitation = builder.objectRef<{ email: string; workspaceName: string; role: string }>('Invitation').implement({
+  fields: (t) => ({ email: t.exposeString('email'), workspaceName: t.exposeString('workspaceName'), role: t.exposeString('role') }),
+});
+
+builder.queryField('setupRequired', (t) =>
+  t.boolean({
+    description: 'True until the first member exists; the studio then offers to create the first admin',
+    resolve: async (_root, _args, ctx) => (await ctx.prisma.member.count()) === 0,
+  }),
+);
+
+builder.queryField('me', (t) =>
+  t.prismaField({
+    type: Member,
+    nullable: true,
+    description: 'The signed-in member, or null for API keys and anonymous callers',
+    resolve: (query, _root, _args, ctx) =>
+      ctx.principal?.kind === 'member' ? ctx.prisma.member.findUnique({ ...query, where: { id: ctx.principal.credentialId } }) : null,
+  }),
+);
+
+builder.queryField('members', (t) =>
+  t.prismaField({
+    type: [Member],
+    resolve: (query, _root, _args, ctx) => {
+      const principal = requireRole(ctx, 'viewer');
+      return ctx.prisma.member.findMany({ ...query, where: { workspaceId: principal.workspaceId }, orderBy: { createdAt: 'asc' } });
+    },
+  }),
+);
+
+builder.queryField('invitation', (t) =>
+  t.field({
+    type: Invitation,
+    nullable: true,
+    args: { token: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const member = await ctx.prisma.member.findUnique({ where: { inviteTokenHash: hashToken(args.token) }, include: { workspace: true } });
+      if (!member || !member.inviteExpiresAt || member.inviteExpiresAt < new Date()) return null;
+      return { email: member.email, workspaceName: member.workspace.name, role: member.role };
+    },
+  }),
+);
+
+const SetupInput = builder.inputType('SetupInput', {
+  fields: (t) => ({ email: t.string({ required: true }), name: t.string({ required: true }), password: t.string({ required: true }) }),
+});
+
+builder.mutationField('setupFirstAdmin', (t) =>
+  t.field({
+    type: SignedIn,
+    description: 'Creates the first admin of the (first) workspace; refused once any member exists',
+    errors: { types: [ValidationError, ForbiddenError] },
+    args: { input: t.arg({ type: SetupInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const input = parseInput(ZSetupInput, args.input);
+      const passwordHash = await hashPassword(input.password);
+      return ctx.prisma.$transaction(async (tx) => {
+        // Two first visits at once: the advisory lock lets one through; the other sees a member.
+        if (ctx.services.db.driver === 'postgres') await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SETUP_LOCK_ID})`;
+        if ((await tx.member.count()) > 0) throw new ForbiddenError('The studio is already set up; sign in instead');
+        const workspace = (await tx.workspace.findFirst({ orderBy: { createdAt: 'asc' } }))
+          ?? (await tx.workspace.create({ data: { slug: 'main', name: 'My workspace', environments: { create: [{ key: 'production', name: 'Production' }, { key: 'staging', name: 'Staging' }] } } }));
+        const member = await tx.member.create({ data: { workspaceId: workspace.id, email: input.email, name: input.name, role: 'admin', passwordHash } });
+        await recordAudit(tx, { workspaceId: workspace.id, actor: input.email, action: 'member.setup', targetType: 'member', targetId: member.id });
+        return { ...(await openSession(tx, member.id)), memberId: member.id };
+      });
+    },
+  }),
+);
+
+builder.mutationField('signIn', (t) =>
+  t.field({
+    type: SignedIn,
+    errors: { types: [ValidationError, UnauthenticatedError, RateLimitedError] },
+    args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const input = parseInput(ZSignInInput, args);
+      const limiter = ctx.services.signIns;
+      if (limiter.isLimited(input.email)) throw new RateLimitedError('Too many failed attempts; try again in 15 minutes');
+      const member = await ctx.prisma.member.findUnique({ where: { email: input.email } });
+      const valid = await verifyPassword(input.password, member?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      if (!member?.passwordHash || !valid) {
+        limiter.recordFailure(input.email);
+        throw new UnauthenticatedError('Wrong email or password');
+      }
+      limiter.reset(input.email);
+      return { ...(await openSession(ctx.prisma, member.id)), memberId: member.id };
+    },
+  }),
+);
+
+builder.mutationField('signOut', (t) =>
+  t.boolean({
+    description: 'Ends the calling session',
+    resolve: async (_root, _args, ctx) => {
+      const principal = ctx.principal;
+      if (principal?.kind !== 'member' || !principal.sessionHash) return false;
+      await ctx.prisma.session.deleteMany({ where: { tokenHash: principal.sessionHash } });
+      await ctx.services.bus.publish({ type: 'keys' });
+      return true;
+    },
+  }),
+);
+
+const InviteInput = builder.inputType('InviteMemberInput', {
+  fields: (t) => ({ email: t.string({ required: true }), role: t.field({ type: Role, required: true }) }),
+});
+
+builder.mutationField('inviteMember', (t) =>
+  t.field({
+    type: Invited,
+    errors: { types: WRITE_ERRORS },
+    args: { input: t.arg({ type: InviteInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const principal = requireRole(ctx, 'admin');
+      const input = parseInput(ZInviteInput, args.input);
+      const invite = newInviteToken();
+      const memberId = await ctx.prisma.$transaction(async (tx) => {
+        if (await tx.member.findUnique({ where: { email: input.email } })) invalid('email', 'This email already belongs to a member');
+        const member = await tx.member.create({
+          data: { workspaceId: principal.workspaceId, email: input.email, name: input.email.split('@')[0], role: input.role, inviteTokenHash: invite.tokenHash, inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS) },
+        });
+        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'member.invite', targetType: 'member', targetId: member.id, data: { email: input.email, role: input.role } });
+        return member.id;
+      });
+      return { memberId, inviteToken: invite.token };
+    },
+  }),
+);
+
+const AcceptInput = builder.inputType('AcceptInvitationInput', {
+  fields: (t) => ({ token: t.string({ required: true }), name: t.string({ required: true }), password: t.string({ required: true }) }),
+});
+
+builder.mutationField('acceptInvitation', (t) =>
+  t.field({
+    type: SignedIn,
+    errors: { types: [ValidationError, NotFoundError] },
+    args: { input: t.arg({ type: AcceptInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const input = parseInput(ZAcceptInviteInput, args.input);
+      const passwordHash = await hashPassword(input.password);
+      return ctx.prisma.$transaction(async (tx) => {
+        const member = await tx.member.findUnique({ where: { inviteTokenHash: hashToken(input.token) } });
+        if (!member || !member.inviteExpiresAt || member.inviteExpiresAt < new Date()) throw new NotFoundError('invitation', 'link');
+        await tx.member.update({ where: { id: member.id }, data: { name: input.name, passwordHash, inviteTokenHash: null, inviteExpiresAt: null } });
+        await recordAudit(tx, { workspaceId: member.workspaceId, actor: member.email, action: 'member.join', targetType: 'member', targetId: member.id });
+        return { ...(await openSession(tx, member.id)), memberId: member.id };
+      });
+    },
+  }),
+);
+
+async function ensureAnotherAdmin(tx: Prisma.TransactionClient, workspaceId: string, memberId: string) {
+  const admins = await tx.member.count({ where: { workspaceId, role: 'admin', id: { not: memberId }, passwordHash: { not: null } } });
+  if (admins === 0) invalid('role', 'A workspace needs at least one admin; promote someone else first');
+}
+
+builder.mutationField('changeMemberRole', (t) =>
+  t.prismaField({
+    type: Member,
+    errors: { types: WRITE_ERRORS },
+    args: { memberId: t.arg.id({ required: true }), role: t.arg({ type: Role, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const principal = requireRole(ctx, 'admin');
+      const role = parseInput(ZRole, args.role, ['role']);
+      const id = String(args.memberId);
+      await ctx.prisma.$transaction(async (tx) => {
+        const member = await findMemberOrThrow(tx, principal.workspaceId, id);
+        if (member.role === 'admin' && role !== 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
+        await tx.member.update({ where: { id }, data: { role } });
+        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'member.role', targetType: 'member', targetId: id, data: { email: member.email, from: member.role, to: role } });
+      });
+      await ctx.services.bus.publish({ type: 'keys' });
+      return ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+);
+
+builder.mutationField('removeMember', (t) =>
+  t.prismaField({
+    type: Member,
+    errors: { types: WRITE_ERRORS },
+    args: { memberId: t.arg.id({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const principal = requireRole(ctx, 'admin');
+      const id = String(args.memberId);
+      if (id === principal.credentialId) invalid('memberId', 'You cannot remove yourself');
+      const removed = await ctx.prisma.$transaction(async (tx) => {
+        const member = await findMemberOrThrow(tx, principal.workspaceId, id);
+        if (member.role === 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
+        const deleted = await tx.member.delete({ ...query, where: { id } });
+        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'member.remove', targetType: 'member', targetId: id, data: { email: member.email } });
+        return deleted;
+      });
+      await ctx.services.bus.publish({ type: 'keys' });
+      return removed;
+    },
+  }),
+);
+
+async function findMemberOrThrow(tx: Prisma.TransactionClient, workspaceId: string, id: string) {
+  const member = isUuid(id) ? await tx.member.findFirst({ where: { id, workspaceId } }) : null;
+  if (!member) throw new NotFoundError('member', id);
+  return member;
+}
