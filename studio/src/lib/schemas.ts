@@ -1,0 +1,9 @@
+import { ZEmail, ZFlowCreateInput, ZInviteInput, ZMemberName, ZPassword, ZSignInInput } from '@doorstep/schema';
+import { z } from 'zod';
+
+/** Form schemas: the shared content schemas, shaped for flat HTML forms. */
+export const ZSignInForm = ZSignInInput;
+export const ZSetupForm = z.object({ name: ZMemberName, email: ZEmail, password: ZPassword });
+export const ZAcceptForm = z.object({ name: ZMemberName, password: ZPassword });
+export const ZCreateFlowForm = ZFlowCreateInput.pick({ key: true, name: true });
+export const ZInviteForm = ZInviteInput;
