@@ -32,7 +32,6 @@ export class DraftEditor {
   status = $state<TSaveStatus>('saved');
   issues = $state<TValidationIssue[]>([]);
   warnings = $state<string[]>([]);
-  conflictMessage = $state('');
   errorMessage = $state('');
   lastSavedAt = $state<Date | null>(null);
   readonly flowKey: string;
@@ -86,7 +85,6 @@ export class DraftEditor {
         // Edits made while the request was in flight still need saving.
         if (JSON.stringify(cleanContent(this.content)) !== sent) this.changed();
       } else if (body.conflict) {
-        this.conflictMessage = body.conflict.message;
         this.status = 'conflict';
       } else if (body.issues) {
         this.issues = body.issues;

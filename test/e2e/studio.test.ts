@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postGraphQL } from '../support/process.ts';
+import { ADMIN, SEED_PUBLIC_KEY, SEED_SECRET_KEY, screenshot, signIn, startStack, type TStack } from '../support/studio.ts';
+
+const RUNTIME = `query($user: OnboardingUserInput!) { onboarding(user: $user) { flow { key } version welcome { title } steps { title } questions { prompt } } }`;
+
+describe('studio in Chromium', { timeout: 180_000 }, () => {
+  let stack: TStack;
+  beforeAll(async () => { stack = await startStack(); }, 180_000);
+  afterAll(async () => { await stack?.stop(); });
+
+  const newPage = async (email = ADMIN.email, password = ADMIN.password, width = 1366) => {
+    const context = await stack.browser.newContext({ viewport: { width, height: 900 } });
+    const page = await context.newPage();
+    await signIn(page, stack.studioUrl, email, password);
+    return page;
+  };
+  /** Creates a flow through the studio form and lands in its editor. */
+  const createFlow = async (page: Page, name: string) => {
+    await page.goto(`${stack.studioUrl}/flows`);
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByRole('button', { name: 'Create flow' }).click();
+    await page.waitForURL(/\/flows\/[a-z0-9-]+$/);
+    return page.url().split('/').pop()!;
+  };
+  const waitSaved = (page: Page) => expect.poll(() => page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved');
+  const draftOf = async (key: string) =>
+    (await postGraphQL(stack.api.url, SEED_SECRET_KEY, 'query($k: String!) { flow(key: $k) { draft { content } } }', { k: key })).data.flow.draft.content;
+  const targetOnly = async (page: Page, tag: string) => {
+    await page.getByText('Name, audience and priority').click();
+    await page.getByLabel('Priority (higher wins)').fill('500');
+    await page.getByLabel('Who gets this flow').selectOption('condition');
+    await page.getByLabel('Condition (JSON, as in segments)').fill(JSON.stringify({ e2eTag: tag }));
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.getByText('Saved. It applies in every environment right away.').isVisible()).toBe(true);
+  };
+  const setWelcomeTitle = async (page: Page, title: string) => {
+    await page.locator('#welcome-title').fill(title);
+    await waitSaved(page);
+  };
+
+  it('should sign in and list the demo flows with what each environment serves', async () => {
+    const page = await newPage();
+    await expect.poll(() => page.getByRole('link', { name: 'Self-serve onboarding' }).isVisible()).toBe(true);
+    expect(await page.getByRole('row').count()).toBe(4);
+    await screenshot(page, 'flows-list');
+    await page.context().close();
+  });
+
+  it('should create a flow and save edits to welcome, steps and questions', async () => {
+    const page = await newPage();
+    const key = await createFlow(page, `Trial ${randomBytes(3).toString('hex')}`);
+    await setWelcomeTitle(page, 'Welcome, trial user');
+    await page.locator('#welcome-body').fill('Let us **get you started**.');
+    await page.locator('#step-0-title').fill('Connect your data');
+    await page.getByRole('button', { name: 'Add a step' }).click();
+    await page.locator('#step-1-title').fill('Invite a teammate');
+    await page.getByRole('button', { name: 'Add a question' }).click();
+    await page.locator('#question-0-prompt').fill('What is your role?');
+    await page.locator('#question-0-attribute').fill('role');
+    await page.locator('#question-0-option-0-label').fill('Developer');
+    await page.locator('#question-0-option-0-value').fill('developer');
+    await waitSaved(page);
+    await screenshot(page, 'flow-editor');
+    const content = await draftOf(key);
+    expect(content.welcome).toMatchObject({ title: 'Welcome, trial user', body: 'Let us **get you started**.' });
+    expect(content.steps.map((s: any) => s.title)).toEqual(['Connect your data', 'Invite a teammate']);
+    expect(content.questions[0]).toMatchObject({ prompt: 'What is your role?', attribute: 'role', options: [{ value: 'developer', label: 'Developer' }, expect.anything()] });
+    await page.context().close();
+  });
+
+  it('should show a validation problem next to its field and not save until it is fixed', async () => {
+    const page = await newPage();
+    const key = await createFlow(page, `Invalid ${randomBytes(3).toString('hex')}`);
+    await page.locator('#step-0-title').fill('');
+    await expect.poll(() => page.getByTestId('save-status').textContent()).toBe('Fix the highlighted problems to save');
+    expect(await page.locator('#step-0-title-error').textContent()).toMatch(/at least 1|too small/i);
+    await page.locator('#step-0-title').fill('Fixed');
+    await waitSaved(page);
+    expect((await draftOf(key)).steps[0].title).toBe('Fixed');
+    await page.context().close();
+  });
+
+  it('should preview different flows for two sample users', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/flows/self-serve`);
+    await page.getByLabel('Sample user attributes (JSON)').fill('{}');
+    await expect.poll(() => page.getByTestId('preview-flow').textContent()).toBe('Showing: Self-serve onboarding');
+    await page.getByLabel('Sample user attributes (JSON)').fill('{"companySize": 500}');
+    await expect.poll(() => page.getByTestId('preview-flow').textContent()).toBe('Showing: Sales-assisted onboarding');
+    expect(await page.getByTestId('preview-other-flow').isVisible()).toBe(true);
+    await screenshot(page, 'editor-preview-other-user');
+    await page.getByRole('button', { name: 'Desktop' }).click();
+    await screenshot(page, 'editor-preview-desktop');
+    await page.context().close();
+  });
+
+  it('should publish to production, serve it at runtime, and roll back to the old content', async () => {
+    const page = await newPage();
+    const tag = randomBytes(4).toString('hex');
+    const key = await createFlow(page, `Publish ${tag}`);
+    await targetOnly(page, tag);
+    await setWelcomeTitle(page, 'First version');
+    const runtime = async () => (await postGraphQL(stack.api.url, SEED_PUBLIC_KEY, RUNTIME, { user: { id: `u-${tag}`, attributes: { e2eTag: tag } } })).data.onboarding;
+
+    const publish = async () => {
+      await page.goto(`${stack.studioUrl}/flows/${key}/versions`);
+      await page.getByRole('button', { name: 'Publish draft to Production…' }).click();
+      await page.getByRole('button', { name: 'Confirm: publish to Production' }).click();
+      await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(/Published version \d to Production/);
+    };
+    await publish();
+    expect(await runtime()).toMatchObject({ flow: { key }, version: 1, welcome: { title: 'First version' } });
+
+    await page.goto(`${stack.studioUrl}/flows/${key}`);
+    await setWelcomeTitle(page, 'Second version');
+    await page.goto(`${stack.studioUrl}/flows/${key}/versions`);
+    await page.getByRole('button', { name: 'Publish draft to Production…' }).click();
+    expect(await page.locator('.review').textContent()).toContain('Second version');
+    await screenshot(page, 'publish-confirmation');
+    await page.getByRole('button', { name: 'Confirm: publish to Production' }).click();
+    await expect.poll(async () => (await runtime()).welcome.title).toBe('Second version');
+
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByLabel('Roll back to').first().selectOption('1');
+    await page.getByRole('button', { name: 'Roll back' }).first().click();
+    await expect.poll(() => page.getByTestId('served-production').textContent()).toBe('version 1');
+    expect(await runtime()).toMatchObject({ version: 1, welcome: { title: 'First version' } });
+    await screenshot(page, 'versions');
+    await page.context().close();
+  });
+
+  it('should not let a viewer publish, in the studio or through the API', async () => {
+    const email = `viewer-${randomBytes(3).toString('hex')}@lumen.example`;
+    const invited = await postGraphQL(stack.api.url, SEED_SECRET_KEY, `mutation($e: String!) { inviteMember(input: { email: $e, role: viewer }) { ... on Invited { inviteToken } } }`, { e: email });
+    const context = await stack.browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${stack.studioUrl}/invite/${invited.data.inviteMember.inviteToken}`);
+    await page.getByLabel('Your name').fill('Vera Viewer');
+    await page.getByLabel('Choose a password').fill('viewer password 123');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.waitForURL('**/flows');
+    await page.goto(`${stack.studioUrl}/flows/self-serve/versions`);
+    expect(await page.getByText('Only publishers and admins can publish or roll back.').isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: /Publish draft/ }).count()).toBe(0);
+    await screenshot(page, 'versions-as-viewer');
+    const session = await postGraphQL(stack.api.url, null, `mutation($e: String!) { signIn(email: $e, password: "viewer password 123") { ... on SignedIn { token } } }`, { e: email });
+    const attempt = await postGraphQL(stack.api.url, session.data.signIn.token, 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename ... on Error { code } } }');
+    expect(attempt.data.publishFlow).toEqual({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    await context.close();
+  });
+
+  it('should tell the second of two editors that the draft changed, and lose neither edit', async () => {
+    const first = await newPage();
+    const key = await createFlow(first, `Shared ${randomBytes(3).toString('hex')}`);
+    const second = await newPage();
+    await second.goto(`${stack.studioUrl}/flows/${key}`);
+
+    await setWelcomeTitle(first, 'Title from the first editor');
+    await second.locator('#step-0-title').fill('Step from the second editor');
+    await expect.poll(() => second.getByTestId('conflict').isVisible(), { timeout: 10_000 }).toBe(true);
+    await screenshot(second, 'conflict');
+    expect((await draftOf(key)).welcome.title).toBe('Title from the first editor');
+
+    await second.getByRole('button', { name: 'Load their version (keep a copy of mine)' }).click();
+    await expect.poll(() => second.locator('#welcome-title').inputValue()).toBe('Title from the first editor');
+    expect(await second.getByTestId('kept-copy').isVisible()).toBe(true);
+    await second.getByRole('button', { name: 'Restore my copy' }).click();
+    expect(await second.locator('#step-0-title').inputValue()).toBe('Step from the second editor');
+    await waitSaved(second);
+    const saved = await draftOf(key);
+    expect(saved.steps[0].title).toBe('Step from the second editor');
+    await first.context().close();
+    await second.context().close();
+  });
+
+  it('should lay the editor out in one column at phone width', async () => {
+    const page = await newPage(ADMIN.email, ADMIN.password, 390);
+    await page.goto(`${stack.studioUrl}/flows/self-serve`);
+    const box = await page.locator('#welcome-title').boundingBox();
+    expect(box!.width).toBeLessThan(390);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'editor-phone');
+    await page.context().close();
+  });
+});
