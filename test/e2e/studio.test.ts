@@ -176,6 +176,56 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await second.context().close();
   });
 
+  it('should build a segment visually and test a sample user against it', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/segments`);
+    const name = `Big teams ${randomBytes(3).toString('hex')}`;
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByRole('button', { name: 'Create segment' }).click();
+    await page.waitForURL(/\/segments\/[a-z0-9-]+$/);
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('Attribute', { exact: true }).fill('companySize');
+    await page.getByLabel('Operator').selectOption('$gte');
+    await page.getByLabel('Value', { exact: true }).fill('200');
+    await page.getByLabel('Attributes (JSON)').fill('{"companySize": 250}');
+    await expect.poll(() => page.getByTestId('segment-verdict').textContent()).toContain('is in the segment');
+    await page.getByLabel('Attributes (JSON)').fill('{"companySize": 20}');
+    await expect.poll(() => page.getByTestId('segment-verdict').textContent()).toContain('is not in the segment');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await expect.poll(() => page.getByText('Saved. Flows that target this segment use it right away.').isVisible()).toBe(true);
+    await screenshot(page, 'segment-builder');
+    await page.getByRole('tab', { name: 'JSON' }).click();
+    expect(JSON.parse(await page.locator('#segment-json').inputValue())).toEqual({ $and: [{ companySize: { $gte: 200 } }] });
+    await page.context().close();
+  });
+
+  it('should create an API key shown once, revoke it, invite a member, and filter the audit log', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/settings`);
+    const keyName = `Web ${randomBytes(3).toString('hex')}`;
+    await page.getByLabel('Name', { exact: true }).nth(1).fill(keyName);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.getByTestId('new-key').locator('code').textContent())!.trim();
+    expect(secret).toMatch(/^dpk_/);
+    expect((await postGraphQL(stack.api.url, secret, RUNTIME, { user: { id: 'k' } })).data.onboarding).not.toBeNull();
+    await page.reload();
+    expect(await page.getByText(secret).count()).toBe(0);
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('row', { name: new RegExp(keyName) }).getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(async () => (await postGraphQL(stack.api.url, secret, RUNTIME, { user: { id: 'k' } })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+
+    await page.getByLabel('Invite by email').fill(`sam-${randomBytes(3).toString('hex')}@lumen.example`);
+    await page.getByRole('button', { name: 'Invite' }).click();
+    expect(await page.getByTestId('invite-link').locator('code').textContent()).toMatch(/\/invite\/dsi_/);
+    await page.getByLabel('Show').selectOption('apiKey.');
+    await page.waitForURL(/action=apiKey/);
+    const actions = await page.locator('section[aria-labelledby="audit-heading"] tbody td:nth-child(3)').allTextContents();
+    expect(actions.length).toBeGreaterThan(0);
+    expect(new Set(actions)).toEqual(new Set(['apiKey.create', 'apiKey.revoke']));
+    await screenshot(page, 'settings');
+    await page.context().close();
+  });
+
   it('should lay the editor out in one column at phone width', async () => {
     const page = await newPage(ADMIN.email, ADMIN.password, 390);
     await page.goto(`${stack.studioUrl}/flows/self-serve`);

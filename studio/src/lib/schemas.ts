@@ -7,3 +7,4 @@ export const ZSetupForm = z.object({ name: ZMemberName, email: ZEmail, password:
 export const ZAcceptForm = z.object({ name: ZMemberName, password: ZPassword });
 export const ZCreateFlowForm = ZFlowCreateInput.pick({ key: true, name: true });
 export const ZInviteForm = ZInviteInput;
+export const ZCreateSegmentForm = z.object({ name: z.string().trim().min(1, 'Give the segment a name').max(120), key: ZCreateFlowForm.shape.key });
