@@ -27,7 +27,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
   };
   const waitSaved = (page: Page) => expect.poll(() => page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved');
   const draftOf = async (key: string) =>
-    (await postGraphQL(stack.api.url, SEED_SECRET_KEY, 'query($k: String!) { flow(key: $k) { draft { content } } }', { k: key })).data.flow.draft.content;
+    (await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, 'query($k: String!) { flow(key: $k) { draft { content } } }', { k: key })).data.flow.draft.content;
   const targetOnly = async (page: Page, tag: string) => {
     await page.getByText('Name, audience and priority').click();
     await page.getByLabel('Priority (higher wins)').fill('500');
@@ -103,7 +103,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     const key = await createFlow(page, `Publish ${tag}`);
     await targetOnly(page, tag);
     await setWelcomeTitle(page, 'First version');
-    const runtime = async () => (await postGraphQL(stack.api.url, SEED_PUBLIC_KEY, RUNTIME, { user: { id: `u-${tag}`, attributes: { e2eTag: tag } } })).data.onboarding;
+    const runtime = async () => (await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, RUNTIME, { user: { id: `u-${tag}`, attributes: { e2eTag: tag } } })).data.onboarding;
 
     const publish = async () => {
       await page.goto(`${stack.studioUrl}/flows/${key}/versions`);
@@ -134,7 +134,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
 
   it('should not let a viewer publish, in the studio or through the API', async () => {
     const email = `viewer-${randomBytes(3).toString('hex')}@lumen.example`;
-    const invited = await postGraphQL(stack.api.url, SEED_SECRET_KEY, `mutation($e: String!) { inviteMember(input: { email: $e, role: viewer }) { ... on Invited { inviteToken } } }`, { e: email });
+    const invited = await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, `mutation($e: String!) { inviteMember(input: { email: $e, role: viewer }) { ... on Invited { inviteToken } } }`, { e: email });
     const context = await stack.browser.newContext({ viewport: { width: 1366, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${stack.studioUrl}/invite/${invited.data.inviteMember.inviteToken}`);
@@ -146,8 +146,8 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(await page.getByText('Only publishers and admins can publish or roll back.').isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: /Publish draft/ }).count()).toBe(0);
     await screenshot(page, 'versions-as-viewer');
-    const session = await postGraphQL(stack.api.url, null, `mutation($e: String!) { signIn(email: $e, password: "viewer password 123") { ... on SignedIn { token } } }`, { e: email });
-    const attempt = await postGraphQL(stack.api.url, session.data.signIn.token, 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename ... on Error { code } } }');
+    const session = await postGraphQL(stack.apiUrl, null, `mutation($e: String!) { signIn(email: $e, password: "viewer password 123") { ... on SignedIn { token } } }`, { e: email });
+    const attempt = await postGraphQL(stack.apiUrl, session.data.signIn.token, 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename ... on Error { code } } }');
     expect(attempt.data.publishFlow).toEqual({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
     await context.close();
   });
@@ -207,12 +207,12 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     const secret = (await page.getByTestId('new-key').locator('code').textContent())!.trim();
     expect(secret).toMatch(/^dpk_/);
-    expect((await postGraphQL(stack.api.url, secret, RUNTIME, { user: { id: 'k' } })).data.onboarding).not.toBeNull();
+    expect((await postGraphQL(stack.apiUrl, secret, RUNTIME, { user: { id: 'k' } })).data.onboarding).not.toBeNull();
     await page.reload();
     expect(await page.getByText(secret).count()).toBe(0);
     page.once('dialog', (d) => d.accept());
     await page.getByRole('row', { name: new RegExp(keyName) }).getByRole('button', { name: 'Revoke' }).click();
-    await expect.poll(async () => (await postGraphQL(stack.api.url, secret, RUNTIME, { user: { id: 'k' } })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await expect.poll(async () => (await postGraphQL(stack.apiUrl, secret, RUNTIME, { user: { id: 'k' } })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
     await page.getByLabel('Invite by email').fill(`sam-${randomBytes(3).toString('hex')}@lumen.example`);
     await page.getByRole('button', { name: 'Invite' }).click();
@@ -223,6 +223,20 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(actions.length).toBeGreaterThan(0);
     expect(new Set(actions)).toEqual(new Set(['apiKey.create', 'apiKey.revoke']));
     await screenshot(page, 'settings');
+    await page.context().close();
+  });
+
+  it('should translate a flow and preview it in that language', async () => {
+    const page = await newPage();
+    const key = await createFlow(page, `Global ${randomBytes(3).toString('hex')}`);
+    await page.getByLabel('Add a language').fill('fr');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.locator('#tr-fr-welcome-title').fill('Bienvenue !');
+    await waitSaved(page);
+    expect((await draftOf(key)).translations).toEqual({ fr: { welcome: { title: 'Bienvenue !' } } });
+    await page.getByText('Show this flow whatever the audience').click();
+    await page.getByLabel('Language', { exact: true }).selectOption('fr');
+    await expect.poll(() => page.getByTestId('preview-welcome-title').textContent()).toBe('Bienvenue !');
     await page.context().close();
   });
 

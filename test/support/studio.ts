@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, REPO_ROOT, startApiProcess, type TApiProcess } from './process.ts';
+import { freePort, REPO_ROOT } from './process.ts';
 
 export const CHROMIUM = process.env.DOORSTEP_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(REPO_ROOT, 'test/artifacts');
@@ -11,33 +11,31 @@ export const ADMIN = { email: 'admin@lumen.example', password: 'lumen-admin-pass
 export const SEED_PUBLIC_KEY = 'dpk_e2e-public-key-0123456789abcdefghij';
 export const SEED_SECRET_KEY = 'dsk_e2e-secret-key-0123456789abcdefghij';
 
-export type TStack = { api: TApiProcess; studioUrl: string; browser: Browser; stop(): Promise<void> };
+export type TStack = { apiUrl: string; studioUrl: string; browser: Browser; stop(): Promise<void> };
 
-/** The built studio and a real API process on a fresh PGlite folder, plus Debian's Chromium. */
+/** What `pnpm start` runs (studio build, API, studio) on a fresh PGlite folder, plus Debian's Chromium. */
 export async function startStack(): Promise<TStack> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set DOORSTEP_CHROMIUM)`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'], { cwd: join(REPO_ROOT, 'studio'), encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`Studio build failed:\n${build.stdout}\n${build.stderr}`);
-
   const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-e2e-'));
-  const api = await startApiProcess({
-    DOORSTEP_DATA_DIR: dataDir, DOORSTEP_SEED_ADMIN_EMAIL: ADMIN.email, DOORSTEP_SEED_ADMIN_PASSWORD: ADMIN.password,
-    DOORSTEP_SEED_PUBLIC_KEY: SEED_PUBLIC_KEY, DOORSTEP_SEED_SECRET_KEY: SEED_SECRET_KEY,
-  });
-  const port = await freePort();
-  const studioUrl = `http://localhost:${port}`;
+  const [apiPort, studioPort] = [await freePort(), await freePort()];
+  const studioUrl = `http://localhost:${studioPort}`;
   let output = '';
-  const studio: ChildProcess = spawn(process.execPath, ['build/index.js'], {
-    cwd: join(REPO_ROOT, 'studio'),
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ORIGIN: studioUrl, DOORSTEP_API_URL: `${api.url}/graphql` },
+  const stack: ChildProcess = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, DOORSTEP_DATA_DIR: dataDir,
+      DOORSTEP_API_PORT: String(apiPort), DOORSTEP_STUDIO_PORT: String(studioPort), DOORSTEP_STUDIO_HOST: '127.0.0.1',
+      DOORSTEP_SEED_ADMIN_EMAIL: ADMIN.email, DOORSTEP_SEED_ADMIN_PASSWORD: ADMIN.password,
+      DOORSTEP_SEED_PUBLIC_KEY: SEED_PUBLIC_KEY, DOORSTEP_SEED_SECRET_KEY: SEED_SECRET_KEY,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  studio.stdout!.on('data', (c) => (output += c));
-  studio.stderr!.on('data', (c) => (output += c));
+  stack.stdout!.on('data', (c) => (output += c));
+  stack.stderr!.on('data', (c) => (output += c));
   for (let i = 0; ; i++) {
     if (await fetch(`${studioUrl}/login`).then((r) => r.ok, () => false)) break;
-    if (i > 200 || studio.exitCode !== null) throw new Error(`Studio did not start:\n${output}`);
+    if (i > 1200 || stack.exitCode !== null) throw new Error(`pnpm start did not bring the studio up:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const browser = await chromium.launch({
@@ -45,13 +43,16 @@ export async function startStack(): Promise<TStack> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   return {
-    api,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
     studioUrl,
     browser,
     stop: async () => {
       await browser.close();
-      studio.kill('SIGTERM');
-      await api.stop();
+      await new Promise<void>((resolve) => {
+        if (stack.exitCode !== null) return resolve();
+        stack.once('exit', () => resolve());
+        stack.kill('SIGTERM');
+      });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
