@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postGraphQL } from '../support/process.ts';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, postGraphQL, REPO_ROOT, startApiProcess } from '../support/process.ts';
 import { ADMIN, SEED_PUBLIC_KEY, SEED_SECRET_KEY, screenshot, signIn, startStack, type TStack } from '../support/studio.ts';
 
 const RUNTIME = `query($user: OnboardingUserInput!) { onboarding(user: $user) { flow { key } version welcome { title } steps { title } questions { prompt } } }`;
@@ -238,6 +242,41 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.getByLabel('Language', { exact: true }).selectOption('fr');
     await expect.poll(() => page.getByTestId('preview-welcome-title').textContent()).toBe('Bienvenue !');
     await page.context().close();
+  });
+
+  it('should offer to create the first admin on a studio with no members, then sign them in', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-first-visit-'));
+    const api = await startApiProcess({ DOORSTEP_DATA_DIR: dataDir });
+    const port = await freePort();
+    const url = `http://localhost:${port}`;
+    // The stack's beforeAll built the studio; this serves that build against an API with no members.
+    const studio = spawn(process.execPath, ['build/index.js'], {
+      cwd: join(REPO_ROOT, 'studio'), stdio: 'ignore',
+      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, DOORSTEP_API_URL: `${api.url}/graphql` },
+    });
+    try {
+      await expect.poll(() => fetch(`${url}/login`).then((r) => r.status, () => 0), { timeout: 20_000 }).toBe(200);
+      const context = await stack.browser.newContext();
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.waitForURL('**/setup');
+      await page.getByRole('button', { name: 'Create admin and continue' }).click();
+      expect(await page.locator('#field-password-error').textContent()).toMatch(/10 characters/);
+      await screenshot(page, 'setup');
+      await page.getByLabel('Your name').fill('Ada Admin');
+      await page.getByLabel('Email').fill('ada@lumen.example');
+      await page.getByLabel('Password').fill('first admin password');
+      await page.getByRole('button', { name: 'Create admin and continue' }).click();
+      await page.waitForURL('**/flows');
+      expect(await page.getByText('Ada Admin · admin').isVisible()).toBe(true);
+      await page.goto(`${url}/setup`);
+      await page.waitForURL('**/flows');
+      await context.close();
+    } finally {
+      studio.kill('SIGTERM');
+      await api.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('should lay the editor out in one column at phone width', async () => {
