@@ -279,13 +279,18 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     }
   });
 
-  it('should lay the editor out in one column at phone width', async () => {
+  it('should fit the editor and every main page in the width of a phone', async () => {
     const page = await newPage(ADMIN.email, ADMIN.password, 390);
     await page.goto(`${stack.studioUrl}/flows/self-serve`);
     const box = await page.locator('#welcome-title').boundingBox();
     expect(box!.width).toBeLessThan(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, 'editor-phone');
+    for (const path of ['/flows', '/flows/self-serve/versions', '/segments', '/settings']) {
+      await page.goto(`${stack.studioUrl}${path}`);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits a phone`).toBeLessThanOrEqual(390);
+    }
+    await screenshot(page, 'settings-phone');
     await page.context().close();
   });
 });
