@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  chooseVariation, evalCondition, getBucketRanges, getEqualWeights, hash, inNamespace,
+  chooseVariation, evalCondition, getBucketRanges, getEqualWeights, hash, inNamespace, runExperiment,
+  type TExperiment, type TExperimentContext,
   type TBucketRange, type TCondition, type TNamespace, type TSavedGroups,
 } from '@doorstep/schema';
 
@@ -53,5 +54,15 @@ describe('GrowthBook conformance: evalCondition', () => {
   it.each(cases.evalCondition as [string, TCondition, Record<string, unknown>, boolean, TSavedGroups?][])(
     'should evaluate: %s', (_name, condition, attributes, expected, savedGroups) => {
       expect(evalCondition(attributes, condition, savedGroups)).toBe(expected);
+    });
+});
+
+describe('GrowthBook conformance: run', () => {
+  it.each(cases.run as [string, TExperimentContext, TExperiment, unknown, boolean, boolean][])(
+    'should run: %s', (_name, context, experiment, expectedValue, inExperiment, hashUsed) => {
+      const result = runExperiment(experiment, context);
+      expect(result.value).toEqual(expectedValue);
+      expect(result.inExperiment).toBe(inExperiment);
+      expect(result.hashUsed).toBe(hashUsed);
     });
 });
