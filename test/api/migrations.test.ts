@@ -10,7 +10,7 @@ import { createPostgresDatabase, createTestDatabase, DATABASE_KINDS, type TTestD
 type TColumn = { table_name: string; column_name: string; is_nullable: 'YES' | 'NO'; data_type: string; udt_name: string };
 
 const PRISMA_TO_UDT: Record<string, string[]> = {
-  String: ['text', 'uuid'], Int: ['int4'], Boolean: ['bool'], DateTime: ['timestamp'], Json: ['jsonb'],
+  String: ['text', 'uuid'], Int: ['int4'], Float: ['float8'], Boolean: ['bool'], DateTime: ['timestamp'], Json: ['jsonb'],
 };
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
@@ -63,6 +63,16 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     await prisma.flowProgress.create({ data: { profileId: profile.id, flowId: flow.id, completedStepIds: ['a', 'b'], completed: true, dismissed: true } });
     await prisma.event.create({ data: { environmentId: env.id, clientEventId: 'e', userId: 'u', name: 'n', timestamp: new Date(), flowKey: 'f', stepId: 's', questionId: 'q', value: ['x'], properties: { p: 1 } } });
     await prisma.auditEntry.create({ data: { workspaceId: ws.id, actor: 't', action: 'a', targetType: 't', targetId: 'x', data: { d: 1 } } });
+    const member = await prisma.member.create({ data: { workspaceId: ws.id, email: `m-${kind}@x.example`, name: 'M', role: 'publisher', passwordHash: 'h', inviteTokenHash: `i-${kind}`, inviteExpiresAt: new Date() } });
+    await prisma.session.create({ data: { memberId: member.id, tokenHash: `s-${kind}`, expiresAt: new Date() } });
+    const experiment = await prisma.experiment.create({
+      data: {
+        workspaceId: ws.id, flowId: flow.id, environmentId: env.id, key: 'x', name: 'X', status: 'stopped', variants: [{ key: 'a', versionNumber: 1, weight: 1 }],
+        coverage: 0.25, seed: 's', hashAttribute: 'id', fallbackAttribute: 'anonId', namespace: ['n', 0, 0.5], activationWindowHours: 24,
+        startedAt: new Date(), stoppedAt: new Date(), winnerVariantKey: 'a', createdBy: 't',
+      },
+    });
+    await prisma.exposure.create({ data: { experimentId: experiment.id, userId: 'u', variantKey: 'a', segmentKeys: ['s'] } });
 
     const loaded = await prisma.workspace.findUniqueOrThrow({
       where: { id: ws.id },
@@ -70,12 +80,16 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
         environments: { include: { apiKeys: true, releases: true, pointerMoves: true, profiles: { include: { progress: true } }, events: true } },
         flows: { include: { draft: true, versions: true, segment: true } },
         auditEntries: true,
+        members: { include: { sessions: true } },
+        experiments: { include: { exposures: true } },
       },
     });
     expect(loaded.environments[0].profiles[0].progress[0].completedStepIds).toEqual(['a', 'b']);
     expect(loaded.environments[0].events[0].value).toEqual(['x']);
     expect(loaded.flows[0].segment!.condition).toEqual({ a: { $gt: 1 } });
     expect(loaded.environments[0].pointerMoves[0].kind).toBe('rollback');
+    expect(loaded.members[0].sessions).toHaveLength(1);
+    expect(loaded.experiments[0]).toMatchObject({ coverage: 0.25, namespace: ['n', 0, 0.5], exposures: [{ segmentKeys: ['s'] }] });
     await prisma.workspace.delete({ where: { id: ws.id } });
     expect(await prisma.flowVersion.count({ where: { flowId: flow.id } })).toBe(0);
   });
