@@ -2,6 +2,7 @@ export * from './condition.ts';
 export * from './condition-schema.ts';
 export * from './hashing.ts';
 export * from './experiment.ts';
+export * from './experiment-input.ts';
 export * from './statistics.ts';
 export * from './flow-content.ts';
 export * from './markdown.ts';

@@ -1,6 +1,19 @@
 import { evalCondition, type TAttributes, type TCondition, type TSavedGroups } from './condition.ts';
+import { runExperiment } from './experiment.ts';
+import type { TNamespace } from './hashing.ts';
 import type { TFlowContent } from './flow-content.ts';
 import { localizeContent, type TLocalizedContent } from './localize.ts';
+
+export type TFlowExperiment = {
+  key: string;
+  /** The first variant is the control. */
+  variants: Array<{ key: string; version: number; content: TFlowContent; weight: number }>;
+  coverage: number;
+  seed: string;
+  hashAttribute: string;
+  fallbackAttribute: string | null;
+  namespace: TNamespace | null;
+};
 
 export type TPublishedFlow = {
   key: string;
@@ -10,6 +23,8 @@ export type TPublishedFlow = {
   audience: TCondition | null;
   version: number;
   content: TFlowContent;
+  /** A running experiment on this flow, if any. */
+  experiment?: TFlowExperiment | null;
 };
 
 export type TRuntimeSnapshot = {
@@ -22,9 +37,13 @@ export type TRuntimeUser = { id: string; attributes: TAttributes };
 export type TFlowProgress = { completedStepIds: string[]; completed: boolean; dismissed: boolean };
 export const EMPTY_PROGRESS: TFlowProgress = Object.freeze({ completedStepIds: [], completed: false, dismissed: false }) as TFlowProgress;
 
+export type TServedVariant = { experimentKey: string; key: string; sticky: boolean };
+
 export type TResolvedOnboarding = Omit<TLocalizedContent, 'steps'> & {
   flow: { key: string; name: string };
   version: number;
+  /** The experiment variant served, when the user is in a running experiment. */
+  variant: TServedVariant | null;
   steps: Array<Omit<TLocalizedContent['steps'][number], 'showIf'>>;
   progress: TFlowProgress;
 };
@@ -32,7 +51,30 @@ export type TResolvedOnboarding = Omit<TLocalizedContent, 'steps'> & {
 export type TResolveOptions = {
   locale?: string | null;
   progressFor?: (flowKey: string) => TFlowProgress | undefined;
+  /** The variant this user was first served in an experiment: assignments stay put when weights change. */
+  stickyVariantFor?: (experimentKey: string) => string | undefined;
 };
+
+/** The variant of a flow's experiment this user gets, or null when they are not in it. */
+export function assignVariant(experiment: TFlowExperiment, attributes: TAttributes, sticky?: string) {
+  const stuck = sticky === undefined ? undefined : experiment.variants.find((v) => v.key === sticky);
+  if (stuck) return { variant: stuck, sticky: true };
+  const result = runExperiment(
+    {
+      key: experiment.key,
+      variations: experiment.variants,
+      weights: experiment.variants.map((v) => v.weight),
+      coverage: experiment.coverage,
+      seed: experiment.seed,
+      hashVersion: 2,
+      hashAttribute: experiment.hashAttribute,
+      fallbackAttribute: experiment.fallbackAttribute ?? undefined,
+      namespace: experiment.namespace ?? undefined,
+    },
+    { attributes },
+  );
+  return result.inExperiment ? { variant: result.value, sticky: false } : null;
+}
 
 export function sortFlowsByPriority<T extends { priority: number; key: string }>(flows: T[]): T[] {
   return [...flows].sort((a, b) => b.priority - a.priority || a.key.localeCompare(b.key));
@@ -54,11 +96,13 @@ export function resolveOnboarding(snapshot: TRuntimeSnapshot, user: TRuntimeUser
     if (flow.audience && !evalCondition(attributes, flow.audience, snapshot.savedGroups)) continue;
     const progress = options.progressFor?.(flow.key) ?? EMPTY_PROGRESS;
     if (progress.completed || progress.dismissed) continue;
-    const localized = localizeContent(flow.content, options.locale);
+    const assigned = flow.experiment ? assignVariant(flow.experiment, attributes, options.stickyVariantFor?.(flow.experiment.key)) : null;
+    const localized = localizeContent(assigned?.variant.content ?? flow.content, options.locale);
     return {
       ...localized,
       flow: { key: flow.key, name: flow.name },
-      version: flow.version,
+      version: assigned?.variant.version ?? flow.version,
+      variant: assigned ? { experimentKey: flow.experiment!.key, key: assigned.variant.key, sticky: assigned.sticky } : null,
       steps: localized.steps
         .filter((step) => !step.showIf || evalCondition(attributes, step.showIf, snapshot.savedGroups))
         .map(({ showIf: _showIf, ...step }) => step),
