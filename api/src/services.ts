@@ -2,6 +2,7 @@ import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
 import { SignInLimiter } from './auth/sign-in-limiter.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
+import { ExposureRecorder } from './runtime/exposure-recorder.ts';
 import { ProfileStore } from './runtime/profile-store.ts';
 import { SnapshotStore } from './runtime/snapshot-store.ts';
 
@@ -12,6 +13,7 @@ export type TServices = {
   bus: ChangeBus;
   snapshots: SnapshotStore;
   profiles: ProfileStore;
+  exposures: ExposureRecorder;
 };
 
 // PGlite has one process, which invalidates profiles itself; on PostgreSQL another API process may
@@ -19,13 +21,15 @@ export type TServices = {
 const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 3_000 };
 
 export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: number }): Promise<TServices> {
+  const profiles = new ProfileStore(db.prisma, { ttlMs: PROFILE_TTL_MS[db.driver] });
   const services: TServices = {
     db,
     keys: new KeyResolver(db.prisma),
     signIns: new SignInLimiter(),
     bus: new ChangeBus(db),
     snapshots: new SnapshotStore(db.prisma, options.snapshotMaxAgeMs),
-    profiles: new ProfileStore(db.prisma, { ttlMs: PROFILE_TTL_MS[db.driver] }),
+    profiles,
+    exposures: new ExposureRecorder(db.prisma, profiles),
   };
   services.bus.subscribe((change) => {
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);
@@ -33,6 +37,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
     if (change.type === 'all') {
       services.snapshots.invalidateAll();
       services.keys.invalidate();
+      services.profiles.clear();
     }
   });
   await services.bus.start();
@@ -40,6 +45,6 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
 }
 
 export async function stopServices(services: TServices): Promise<void> {
-  await services.profiles.flush();
+  await Promise.all([services.profiles.flush(), services.exposures.flush()]);
   await services.bus.stop();
 }

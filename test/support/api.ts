@@ -41,8 +41,8 @@ export function useTestApi(kind: TDatabaseKind, options: { snapshotMaxAgeMs?: nu
     return seedDemo(api.database.db.prisma, {}, { slug: `test-${suffix}`, name: `Test ${suffix}` });
   };
   api.dropWorkspace = async (workspace) => {
-    // Pending first-seen profile writes reference the workspace's environments.
-    await api.app.services.profiles.flush();
+    // Pending first-seen and exposure writes reference the workspace.
+    await Promise.all([api.app.services.profiles.flush(), api.app.services.exposures.flush()]);
     await api.database.db.prisma.workspace.delete({ where: { id: workspace.workspaceId } });
   };
   return api;

@@ -71,3 +71,15 @@ async function movePointer(
   });
   return true;
 }
+
+/** Points an environment at an existing version (shipping an experiment's winner). */
+export async function publishVersion(tx: TTx, who: TActor, flowId: string, environmentId: string, versionNumber: number): Promise<boolean> {
+  await lockFlow(tx, flowId);
+  const version = await tx.flowVersion.findUnique({ where: { flowId_number: { flowId, number: versionNumber } } });
+  if (!version) invalid('version', `Version ${versionNumber} does not exist`);
+  const moved = await movePointer(tx, who, flowId, environmentId, version.id, 'publish');
+  if (moved) {
+    await recordAudit(tx, { workspaceId: who.workspaceId, actor: who.actor, action: 'flow.publish', targetType: 'flow', targetId: flowId, data: { environmentId, version: versionNumber } });
+  }
+  return moved;
+}

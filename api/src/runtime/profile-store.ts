@@ -1,13 +1,16 @@
 import type { TAttributes, TFlowProgress } from '@doorstep/schema';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { BatchWriter } from './batch-writer.ts';
 
 export type TProfileState = {
   /** Attributes set by answers; they override what the app sends. */
   answers: TAttributes;
   progress: Map<string, TFlowProgress>;
+  /** Variant keys by experiment key, for running experiments the user was exposed to. */
+  exposures: Map<string, string>;
 };
 
-const EMPTY_STATE: TProfileState = Object.freeze({ answers: {}, progress: new Map() }) as TProfileState;
+const EMPTY_STATE: TProfileState = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map() }) as TProfileState;
 
 export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushIntervalMs?: number };
 
@@ -18,17 +21,16 @@ export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushI
  */
 export class ProfileStore {
   private readonly cache = new Map<string, { state: TProfileState; expiresAt: number }>();
-  private readonly firstSeen = new Map<string, { environmentId: string; externalId: string }>();
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly firstSeen: BatchWriter<{ environmentId: string; externalId: string }>;
   private readonly maxEntries: number;
   private readonly ttlMs: number;
-  private readonly flushIntervalMs: number;
 
   constructor(private readonly prisma: PrismaClient, options: TProfileStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? 50_000;
     this.ttlMs = options.ttlMs ?? 3_000;
-    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.firstSeen = new BatchWriter((data) => prisma.userProfile.createMany({ data, skipDuplicates: true }), {
+      label: 'first-seen profiles', intervalMs: options.flushIntervalMs,
+    });
   }
 
   async get(environmentId: string, externalId: string): Promise<TProfileState> {
@@ -49,39 +51,47 @@ export class ProfileStore {
     this.cache.delete(`${environmentId}\u0000${externalId}`);
   }
 
-  async flush(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    const batch = [...this.firstSeen.values()];
-    this.firstSeen.clear();
-    if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing
-      .then(() => this.prisma.userProfile.createMany({ data: batch, skipDuplicates: true }))
-      .then(() => undefined, (error) => { console.error('Could not record first-seen profiles', error); });
-    return this.flushing;
+  /** Drops every cached profile, when changes may have been missed. */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  /** Remembers a new exposure at once, so this process keeps serving the variant before the write lands. */
+  rememberExposure(environmentId: string, externalId: string, experimentKey: string, variantKey: string): void {
+    const cacheKey = `${environmentId}\u0000${externalId}`;
+    const hit = this.cache.get(cacheKey);
+    if (!hit) return;
+    const exposures = new Map(hit.state.exposures).set(experimentKey, variantKey);
+    this.cache.set(cacheKey, { state: { ...hit.state, exposures }, expiresAt: hit.expiresAt });
+  }
+
+  flush(): Promise<void> {
+    return this.firstSeen.flush();
   }
 
   private async load(environmentId: string, externalId: string): Promise<TProfileState> {
-    const profile = await this.prisma.userProfile.findUnique({
-      where: { environmentId_externalId: { environmentId, externalId } },
-      select: {
-        answers: true,
-        progress: { select: { completedStepIds: true, completed: true, dismissed: true, flow: { select: { key: true } } } },
-      },
-    });
+    const [profile, exposures] = await Promise.all([
+      this.prisma.userProfile.findUnique({
+        where: { environmentId_externalId: { environmentId, externalId } },
+        select: {
+          answers: true,
+          progress: { select: { completedStepIds: true, completed: true, dismissed: true, flow: { select: { key: true } } } },
+        },
+      }),
+      this.prisma.exposure.findMany({
+        where: { userId: externalId, experiment: { environmentId, status: 'running' } },
+        select: { variantKey: true, experiment: { select: { key: true } } },
+      }),
+    ]);
+    const exposureMap = new Map(exposures.map((e) => [e.experiment.key, e.variantKey]));
     if (!profile) {
-      this.recordFirstSeen(environmentId, externalId);
-      return EMPTY_STATE;
+      this.firstSeen.add(`${environmentId}\u0000${externalId}`, { environmentId, externalId });
+      return exposureMap.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures: exposureMap };
     }
     return {
       answers: (profile.answers ?? {}) as TAttributes,
       progress: new Map(profile.progress.map((p) => [p.flow.key, { completedStepIds: p.completedStepIds, completed: p.completed, dismissed: p.dismissed }])),
+      exposures: exposureMap,
     };
-  }
-
-  private recordFirstSeen(environmentId: string, externalId: string): void {
-    this.firstSeen.set(`${environmentId}\u0000${externalId}`, { environmentId, externalId });
-    if (this.firstSeen.size >= 500) void this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), this.flushIntervalMs);
   }
 }

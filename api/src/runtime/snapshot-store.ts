@@ -1,5 +1,5 @@
 import {
-  sortFlowsByPriority, type TCondition, type TFlowContent, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
+  sortFlowsByPriority, type TCondition, type TFlowContent, type TFlowExperiment, type TNamespace, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
 } from '@doorstep/schema';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 
@@ -10,8 +10,14 @@ export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   flowIds: Map<string, string>;
   /** Published questions by flow key and question id: where an answer is stored. */
   questions: Map<string, Map<string, TQuestion>>;
+  /** Running experiments' ids by key, for recording exposures. */
+  experimentIds: Map<string, string>;
+  /** The workspace's segments, to note which ones an exposed user matched. */
+  segments: Array<{ key: string; condition: TCondition }>;
   builtAt: number;
 };
+
+type TStoredVariant = { key: string; versionNumber: number; weight: number };
 
 type TEntry = { snapshot: TEnvironmentSnapshot | null; pending: Promise<TEnvironmentSnapshot> | null; generation: number };
 
@@ -82,6 +88,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     where: { id: environmentId },
     select: {
       workspaceId: true,
+      workspace: { select: { segments: { select: { key: true, condition: true } } } },
       releases: {
         where: { flow: { archivedAt: null } },
         select: {
@@ -89,13 +96,37 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
           version: { select: { number: true, content: true } },
         },
       },
+      experiments: {
+        where: { status: 'running', flow: { archivedAt: null } },
+        select: { id: true, key: true, flowId: true, variants: true, coverage: true, seed: true, hashAttribute: true, fallbackAttribute: true, namespace: true },
+      },
     },
   });
+  const variantVersions = environment.experiments.length === 0 ? [] : await prisma.flowVersion.findMany({
+    where: {
+      OR: environment.experiments.map((e) => ({ flowId: e.flowId, number: { in: (e.variants as TStoredVariant[]).map((v) => v.versionNumber) } })),
+    },
+    select: { flowId: true, number: true, content: true },
+  });
+  const contentOf = (flowId: string, number: number) => variantVersions.find((v) => v.flowId === flowId && v.number === number)?.content as unknown as TFlowContent;
+  const experimentByFlow = new Map<string, TFlowExperiment>(
+    environment.experiments.map((e) => [e.flowId, {
+      key: e.key,
+      variants: (e.variants as TStoredVariant[]).map((v) => ({ key: v.key, version: v.versionNumber, weight: v.weight, content: contentOf(e.flowId, v.versionNumber) })),
+      coverage: e.coverage,
+      seed: e.seed,
+      hashAttribute: e.hashAttribute,
+      fallbackAttribute: e.fallbackAttribute,
+      namespace: (e.namespace as TNamespace | null) ?? null,
+    }]),
+  );
+
   const flows: TPublishedFlow[] = [];
   const flowIds = new Map<string, string>();
   const questions = new Map<string, Map<string, TQuestion>>();
   for (const { flow, version } of environment.releases) {
     const content = version.content as unknown as TFlowContent;
+    const experiment = experimentByFlow.get(flow.id) ?? null;
     flows.push({
       key: flow.key,
       name: flow.name,
@@ -103,9 +134,12 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
       audience: ((flow.segment?.condition ?? flow.audienceCondition) as TCondition | null) ?? null,
       version: version.number,
       content,
+      experiment,
     });
     flowIds.set(flow.key, flow.id);
-    questions.set(flow.key, new Map(content.questions.map((q) => [q.id, q])));
+    // Answers may come from any variant a user was served.
+    const served = [content, ...(experiment?.variants.map((v) => v.content) ?? [])];
+    questions.set(flow.key, new Map(served.flatMap((c) => c.questions.map((q) => [q.id, q] as const))));
   }
   return {
     environmentId,
@@ -114,6 +148,8 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     savedGroups: {},
     flowIds,
     questions,
+    experimentIds: new Map(environment.experiments.map((e) => [e.key, e.id])),
+    segments: environment.workspace.segments.map((s) => ({ key: s.key, condition: s.condition as TCondition })),
     builtAt: Date.now(),
   };
 }

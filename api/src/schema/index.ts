@@ -7,6 +7,7 @@ import './versions.ts';
 import './segments.ts';
 import './api-keys.ts';
 import './members.ts';
+import './experiments.ts';
 import './audit.ts';
 import './runtime.ts';
 import './events.ts';

@@ -1,4 +1,4 @@
-import { resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
+import { evaluationAttributes, resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
 import { builder } from '../builder.ts';
 import { requirePublicKey } from '../auth/guards.ts';
 import { parseInput } from '../validate.ts';
@@ -87,6 +87,7 @@ const Onboarding = builder.objectRef<TR>('Onboarding').implement({
   fields: (t) => ({
     flow: t.field({ type: OnboardingFlow, resolve: (o) => o.flow }),
     version: t.exposeInt('version'),
+    variant: t.string({ nullable: true, description: 'The experiment variant served, when the user is in a running experiment', resolve: (o) => o.variant?.key ?? null }),
     locale: t.exposeString('locale', { description: 'The locale served, after fallback' }),
     welcome: t.field({ type: Welcome, resolve: (o) => o.welcome }),
     steps: t.field({ type: [Step], resolve: (o) => o.steps }),
@@ -121,11 +122,16 @@ builder.queryField('onboarding', (t) =>
         ctx.services.snapshots.get(environmentId),
         ctx.services.profiles.get(environmentId, user.id),
       ]);
-      return resolveOnboarding(
-        snapshot,
-        { id: user.id, attributes: { ...user.attributes, ...profile.answers } },
-        { locale, progressFor: (flowKey) => profile.progress.get(flowKey) },
-      );
+      const runtimeUser = { id: user.id, attributes: { ...user.attributes, ...profile.answers } };
+      const onboarding = resolveOnboarding(snapshot, runtimeUser, {
+        locale,
+        progressFor: (flowKey) => profile.progress.get(flowKey),
+        stickyVariantFor: (experimentKey) => profile.exposures.get(experimentKey),
+      });
+      if (onboarding?.variant && !onboarding.variant.sticky) {
+        ctx.services.exposures.record(snapshot, user.id, evaluationAttributes(runtimeUser), onboarding.variant.experimentKey, onboarding.variant.key);
+      }
+      return onboarding;
     },
   }),
 );
