@@ -8,6 +8,7 @@ import './segments.ts';
 import './api-keys.ts';
 import './members.ts';
 import './experiments.ts';
+import './analytics.ts';
 import './audit.ts';
 import './runtime.ts';
 import './events.ts';

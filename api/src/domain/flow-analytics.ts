@@ -1,0 +1,80 @@
+import { Prisma } from '../generated/prisma/client.ts';
+
+type TDb = Prisma.TransactionClient;
+
+/** A success milestone: the user tracked `event` at least `count` times within `withinHours` of starting. */
+export type TMilestone = { name: string; event: string; count: number; withinHours: number | null };
+
+export type TFlowAnalytics = {
+  starts: number; completions: number; completionRate: number; activated: number; activationRate: number;
+  timeToActivationP50Seconds: number | null; timeToActivationP90Seconds: number | null;
+  funnel: Array<{ stepId: string; viewed: number; completed: number; dropOff: number }>;
+  milestones: Array<{ name: string; reached: number; rate: number }>;
+};
+
+export type TFlowAnalyticsInput = {
+  environmentId: string; flowKey: string; activationEvent: string; stepIds: string[]; from: Date; to: Date; milestones: TMilestone[];
+};
+
+/** Users who started the flow in [from, to), and what became of them; counted by the database. */
+export async function flowAnalytics(db: TDb, input: TFlowAnalyticsInput): Promise<TFlowAnalytics> {
+  const starters = Prisma.sql`
+    SELECT "userId", MIN("timestamp") AS "startedAt" FROM "Event"
+    WHERE "environmentId" = ${input.environmentId}::uuid AND "flowKey" = ${input.flowKey} AND "name" = 'flow_started'
+      AND "timestamp" >= ${input.from} AND "timestamp" < ${input.to}
+    GROUP BY "userId"`;
+
+  const [summary] = await db.$queryRaw<Array<{ starts: bigint; completions: bigint; activated: bigint; p50: number | null; p90: number | null }>>`
+    WITH starters AS (${starters}),
+    activated AS (
+      SELECT s."userId", MIN(e."timestamp") - s."startedAt" AS "tta" FROM starters s
+      JOIN "Event" e ON e."environmentId" = ${input.environmentId}::uuid AND e."userId" = s."userId" AND e."name" = ${input.activationEvent} AND e."timestamp" >= s."startedAt"
+      GROUP BY s."userId", s."startedAt"
+    )
+    SELECT (SELECT COUNT(*) FROM starters) AS starts,
+      (SELECT COUNT(DISTINCT e."userId") FROM "Event" e JOIN starters s ON s."userId" = e."userId"
+        WHERE e."environmentId" = ${input.environmentId}::uuid AND e."flowKey" = ${input.flowKey} AND e."name" = 'flow_completed' AND e."timestamp" >= s."startedAt") AS completions,
+      (SELECT COUNT(*) FROM activated) AS activated,
+      (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "tta")) FROM activated) AS p50,
+      (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "tta")) FROM activated) AS p90`;
+
+  const steps = await db.$queryRaw<Array<{ stepId: string; viewed: bigint; completed: bigint }>>`
+    WITH starters AS (${starters})
+    SELECT e."stepId",
+      COUNT(DISTINCT e."userId") FILTER (WHERE e."name" = 'step_viewed') AS viewed,
+      COUNT(DISTINCT e."userId") FILTER (WHERE e."name" = 'step_completed') AS completed
+    FROM "Event" e JOIN starters s ON s."userId" = e."userId"
+    WHERE e."environmentId" = ${input.environmentId}::uuid AND e."flowKey" = ${input.flowKey} AND e."name" IN ('step_viewed', 'step_completed')
+      AND e."timestamp" >= s."startedAt" AND e."stepId" IS NOT NULL
+    GROUP BY e."stepId"`;
+
+  // Each milestone narrows the users who reached the one before, so the counts form a funnel.
+  let reachedSoFar = Prisma.sql`SELECT "userId", "startedAt" FROM starters`;
+  const milestoneCounts: number[] = [];
+  for (const milestone of input.milestones) {
+    reachedSoFar = Prisma.sql`
+      SELECT r."userId", r."startedAt" FROM (${reachedSoFar}) r
+      WHERE (SELECT COUNT(*) FROM "Event" e WHERE e."environmentId" = ${input.environmentId}::uuid AND e."userId" = r."userId" AND e."name" = ${milestone.event}
+        AND e."timestamp" >= r."startedAt" AND (${milestone.withinHours}::int IS NULL OR e."timestamp" <= r."startedAt" + make_interval(hours => ${milestone.withinHours}::int))) >= ${milestone.count}`;
+    const [{ reached }] = await db.$queryRaw<Array<{ reached: bigint }>>`WITH starters AS (${starters}) SELECT COUNT(*) AS reached FROM (${reachedSoFar}) m`;
+    milestoneCounts.push(Number(reached));
+  }
+
+  const starts = Number(summary.starts);
+  const completions = Number(summary.completions);
+  const activated = Number(summary.activated);
+  const rate = (n: number) => (starts === 0 ? 0 : n / starts);
+  const byStep = new Map(steps.map((s) => [s.stepId, s]));
+  const orderedSteps = [...input.stepIds, ...steps.map((s) => s.stepId).filter((id) => !input.stepIds.includes(id)).sort()];
+  return {
+    starts, completions, completionRate: rate(completions), activated, activationRate: rate(activated),
+    timeToActivationP50Seconds: summary.p50 === null ? null : Number(summary.p50),
+    timeToActivationP90Seconds: summary.p90 === null ? null : Number(summary.p90),
+    funnel: orderedSteps.map((stepId) => {
+      const viewed = Number(byStep.get(stepId)?.viewed ?? 0);
+      const completed = Number(byStep.get(stepId)?.completed ?? 0);
+      return { stepId, viewed, completed, dropOff: Math.max(0, viewed - completed) };
+    }),
+    milestones: input.milestones.map((m, i) => ({ name: m.name, reached: milestoneCounts[i], rate: rate(milestoneCounts[i]) })),
+  };
+}

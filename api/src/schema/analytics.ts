@@ -1,0 +1,72 @@
+import { ZEventName } from '@doorstep/schema';
+import { z } from 'zod';
+import { builder } from '../builder.ts';
+import { requireRole } from '../auth/guards.ts';
+import { flowAnalytics, type TFlowAnalytics } from '../domain/flow-analytics.ts';
+import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
+import { invalid } from '../errors.ts';
+import { parseInput } from '../validate.ts';
+import type { TFlowContent } from '@doorstep/schema';
+
+const ZMilestones = z.array(z.object({
+  name: z.string().trim().min(1).max(60),
+  event: ZEventName,
+  count: z.number().int().min(1).max(1000).default(1),
+  withinHours: z.number().int().min(1).max(24 * 90).nullish().transform((v) => v ?? null),
+})).max(5);
+
+const Analytics = builder.objectRef<TFlowAnalytics>('FlowAnalytics').implement({
+  fields: (t) => ({
+    starts: t.exposeInt('starts', { description: 'Users whose first flow_started falls in the range' }),
+    completions: t.exposeInt('completions'),
+    completionRate: t.exposeFloat('completionRate'),
+    activated: t.exposeInt('activated', { description: "Starters who tracked the flow's activation event after starting" }),
+    activationRate: t.exposeFloat('activationRate'),
+    timeToActivationP50Seconds: t.exposeFloat('timeToActivationP50Seconds', { nullable: true }),
+    timeToActivationP90Seconds: t.exposeFloat('timeToActivationP90Seconds', { nullable: true }),
+    funnel: t.field({
+      type: [builder.objectRef<TFlowAnalytics['funnel'][number]>('FlowFunnelStep').implement({
+        fields: (f) => ({ stepId: f.exposeString('stepId'), viewed: f.exposeInt('viewed'), completed: f.exposeInt('completed'), dropOff: f.exposeInt('dropOff') }),
+      })],
+      resolve: (a) => a.funnel,
+    }),
+    milestones: t.field({
+      type: [builder.objectRef<TFlowAnalytics['milestones'][number]>('MilestoneResult').implement({
+        fields: (f) => ({ name: f.exposeString('name'), reached: f.exposeInt('reached'), rate: f.exposeFloat('rate') }),
+      })],
+      resolve: (a) => a.milestones,
+    }),
+  }),
+});
+
+const MilestoneInput = builder.inputType('MilestoneInput', {
+  fields: (t) => ({ name: t.string({ required: true }), event: t.string({ required: true }), count: t.int(), withinHours: t.int() }),
+});
+
+builder.queryField('flowAnalytics', (t) =>
+  t.field({
+    type: Analytics,
+    description: 'How a flow performs in one environment for users who started it in [from, to)',
+    args: {
+      flowKey: t.arg.string({ required: true }),
+      environmentKey: t.arg.string({ required: true }),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      milestones: t.arg({ type: [MilestoneInput], required: false, description: 'Setup, aha, habit…: a funnel in this order' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const principal = requireRole(ctx, 'viewer');
+      if (args.from >= args.to) invalid('to', 'The range must end after it starts');
+      const milestones = parseInput(ZMilestones, (args.milestones ?? []).map((m) => Object.fromEntries(Object.entries(m).filter(([, v]) => v != null))), ['milestones']);
+      const flow = await findFlowOrThrow(ctx.prisma, principal.workspaceId, args.flowKey);
+      const environment = await findEnvironmentOrThrow(ctx.prisma, principal.workspaceId, args.environmentKey);
+      const release = await ctx.prisma.flowRelease.findUnique({ where: { flowId_environmentId: { flowId: flow.id, environmentId: environment.id } }, include: { version: true } });
+      const draft = await ctx.prisma.flowDraft.findUnique({ where: { flowId: flow.id } });
+      const content = (release?.version.content ?? draft?.content) as unknown as TFlowContent;
+      return flowAnalytics(ctx.prisma, {
+        environmentId: environment.id, flowKey: flow.key, activationEvent: content.activation.event, stepIds: content.steps.map((s) => s.id),
+        from: args.from, to: args.to, milestones,
+      });
+    },
+  }),
+);
