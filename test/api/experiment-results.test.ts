@@ -9,7 +9,7 @@ import { launchedExperiment } from '../support/experiments.ts';
 
 const RESULTS = `query($k: String!) { experiment(key: $k) { results {
   variants { key exposed activated activationRate intervalLow intervalHigh uplift chanceToBeatControl pValue timeToActivationP50Seconds timeToActivationP90Seconds }
-  funnel { variantKey stepId viewed completed } segments { segmentKey variantKey exposed activated } srmPValue warnings
+  timeToActivation { variantKey upToSeconds users } funnel { variantKey stepId viewed completed } segments { segmentKey variantKey exposed activated } srmPValue warnings
 } } }`;
 
 /** A small seeded PRNG, so every run and both databases see the same synthetic users. */
@@ -111,6 +111,13 @@ describe.each(DATABASE_KINDS)('experiment results on %s', (kind) => {
     const r = await results('timing');
     expect(r.variants[0]).toMatchObject({ exposed: 6, activated: 4, timeToActivationP50Seconds: 150, timeToActivationP90Seconds: 222 });
     expect(r.funnel).toEqual([{ variantKey: 'control', stepId: 'about-you', viewed: 2, completed: 1 }]);
+    const control = r.timeToActivation.filter((b: any) => b.variantKey === 'control');
+    expect(control.slice(0, 3)).toEqual([
+      { variantKey: 'control', upToSeconds: 60, users: 0 },
+      { variantKey: 'control', upToSeconds: 300, users: 4 },
+      { variantKey: 'control', upToSeconds: 900, users: 0 },
+    ]);
+    expect(control.reduce((n: number, b: any) => n + b.users, 0)).toBe(4);
   });
 });
 

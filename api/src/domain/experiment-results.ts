@@ -19,8 +19,13 @@ export type TVariantResult = {
   timeToActivationP50Seconds: number | null; timeToActivationP90Seconds: number | null;
 };
 
+/** Upper bounds (seconds) of the time-to-activation histogram; the last bucket is open-ended. */
+export const TTA_BUCKETS = [60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400];
+
 export type TExperimentResults = {
   variants: TVariantResult[];
+  /** Activated users per variant by time to activation: `upToSeconds` null is beyond the last bound. */
+  timeToActivation: Array<{ variantKey: string; upToSeconds: number | null; users: number }>;
   funnel: Array<{ variantKey: string; stepId: string; viewed: number; completed: number }>;
   segments: Array<{ segmentKey: string; variantKey: string; exposed: number; activated: number }>;
   srmPValue: number;
@@ -50,6 +55,20 @@ export async function experimentResults(db: TDb, experiment: TExperimentForResul
       percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM a."activatedAt" - x."exposedAt")) FILTER (WHERE a."activatedAt" IS NOT NULL) AS p90
     FROM exposed x LEFT JOIN activated a ON a."userId" = x."userId"
     GROUP BY x."variantKey"`;
+
+  const histogramRows = await db.$queryRaw<Array<{ variantKey: string; bucket: number; users: bigint }>>`
+    WITH exposed AS (
+      SELECT "userId", "variantKey", "exposedAt" FROM "Exposure" WHERE "experimentId" = ${experiment.id}::uuid
+    ), activated AS (
+      SELECT x."variantKey", EXTRACT(EPOCH FROM MIN(e."timestamp") - x."exposedAt") AS seconds
+      FROM exposed x
+      JOIN "Event" e ON e."environmentId" = ${experiment.environmentId}::uuid AND e."userId" = x."userId"
+        AND e."name" = ${experiment.activationEvent} AND e."timestamp" >= x."exposedAt"
+        AND (${window}::int IS NULL OR e."timestamp" <= x."exposedAt" + make_interval(hours => ${window}::int))
+      GROUP BY x."userId", x."variantKey", x."exposedAt"
+    )
+    SELECT "variantKey", width_bucket(seconds, ${TTA_BUCKETS}::float8[]) AS bucket, COUNT(*) AS users
+    FROM activated GROUP BY "variantKey", bucket`;
 
   const funnelRows = await db.$queryRaw<Array<{ variantKey: string; stepId: string; viewed: bigint; completed: bigint }>>`
     SELECT x."variantKey", e."stepId",
@@ -111,8 +130,17 @@ export async function experimentResults(db: TDb, experiment: TExperimentForResul
     warnings.push(`Too few users to judge yet: ${small.map((v) => `${v.key} has ${v.exposed}`).join(', ')} (at least ${MIN_USERS_PER_VARIANT} per variant are needed).`);
   }
 
+  const timeToActivation = experiment.variants.flatMap((variant) =>
+    [...TTA_BUCKETS, null].map((upToSeconds, bucket) => ({
+      variantKey: variant.key,
+      upToSeconds,
+      users: Number(histogramRows.find((r) => r.variantKey === variant.key && Number(r.bucket) === bucket)?.users ?? 0),
+    })),
+  );
+
   return {
     variants,
+    timeToActivation,
     funnel: funnelRows.map((r) => ({ variantKey: r.variantKey, stepId: r.stepId, viewed: Number(r.viewed), completed: Number(r.completed) })),
     segments: segmentRows.map((r) => ({ segmentKey: r.segmentKey, variantKey: r.variantKey, exposed: Number(r.exposed), activated: Number(r.activated) })),
     srmPValue,

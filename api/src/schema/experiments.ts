@@ -43,9 +43,17 @@ const FunnelStep = builder.objectRef<TExperimentResults['funnel'][number]>('Vari
 const SegmentBreakdown = builder.objectRef<TExperimentResults['segments'][number]>('VariantSegmentBreakdown').implement({
   fields: (t) => ({ segmentKey: t.exposeString('segmentKey'), variantKey: t.exposeString('variantKey'), exposed: t.exposeInt('exposed'), activated: t.exposeInt('activated') }),
 });
+const TimeBucket = builder.objectRef<TExperimentResults['timeToActivation'][number]>('TimeToActivationBucket').implement({
+  fields: (t) => ({
+    variantKey: t.exposeString('variantKey'),
+    upToSeconds: t.exposeInt('upToSeconds', { nullable: true, description: 'Upper bound of the bucket; null for the open-ended last one' }),
+    users: t.exposeInt('users'),
+  }),
+});
 const Results = builder.objectRef<TExperimentResults>('ExperimentResults').implement({
   fields: (t) => ({
     variants: t.field({ type: [VariantResult], resolve: (r) => r.variants }),
+    timeToActivation: t.field({ type: [TimeBucket], resolve: (r) => r.timeToActivation }),
     funnel: t.field({ type: [FunnelStep], resolve: (r) => r.funnel }),
     segments: t.field({ type: [SegmentBreakdown], resolve: (r) => r.segments }),
     srmPValue: t.exposeFloat('srmPValue', { description: 'Chi-square test of the split against the weights; below 0.001 is a warning' }),
