@@ -279,6 +279,53 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     }
   });
 
+  it('should launch an experiment in the studio and show results of users served through the runtime API', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const flowKey = `exp-${tag}`;
+    const secret = (query: string, variables?: Record<string, unknown>) => postGraphQL(stack.apiUrl, SEED_SECRET_KEY, query, variables);
+    await secret('mutation($i: CreateFlowInput!) { createFlow(input: $i) { __typename } }', { i: { key: flowKey, name: `Experiment ${tag}`, priority: 600, audience: { condition: { e2eTag: tag } } } });
+    for (const title of ['Long welcome', 'Short welcome']) {
+      const { draft } = (await secret('query($k: String!) { flow(key: $k) { draft { revision content } } }', { k: flowKey })).data.flow;
+      await secret('mutation($k: String!, $r: Int!, $c: JSON!) { saveDraft(flowKey: $k, revision: $r, content: $c) { __typename } }', { k: flowKey, r: draft.revision, c: { ...draft.content, welcome: { ...draft.content.welcome, title } } });
+      await secret('mutation($k: String!) { publishFlow(flowKey: $k, environmentKey: "production") { __typename } }', { k: flowKey });
+    }
+
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/experiments`);
+    await page.getByLabel('Name', { exact: true }).fill(`Short welcome ${tag}`);
+    await page.getByLabel('Flow', { exact: true }).selectOption(flowKey);
+    await page.locator('#v0-version').selectOption('1');
+    await page.locator('#v1-version').selectOption('2');
+    await page.getByRole('button', { name: 'Create experiment' }).click();
+    await page.waitForURL(/\/experiments\/[a-z0-9-]+$/);
+    await page.getByRole('button', { name: 'Launch experiment' }).click();
+    await expect.poll(() => page.getByTestId('experiment-status').textContent()).toBe('running');
+
+    const served: Record<string, number> = {};
+    for (let i = 0; i < 60; i++) {
+      const userId = `exp-user-${tag}-${i}`;
+      const res = await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, 'query($u: OnboardingUserInput!) { onboarding(user: $u) { flow { key } variant welcome { title } } }', { u: { id: userId, attributes: { e2eTag: tag } } });
+      const { variant, welcome } = res.data.onboarding;
+      expect(welcome.title).toBe(variant === 'control' ? 'Long welcome' : 'Short welcome');
+      served[variant] = (served[variant] ?? 0) + 1;
+      if (i % 3 === 0) {
+        await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, 'mutation($e: [TrackEventInput!]!) { track(events: $e) { accepted } }', { e: [{ id: `act-${tag}-${i}`, userId, name: 'activated' }] });
+      }
+    }
+    expect(Object.keys(served).sort()).toEqual(['control', 'variant-b']);
+    const activations = Array.from({ length: 60 }, (_, i) => i).filter((i) => i % 3 === 0).length;
+
+    await expect.poll(async () => {
+      await page.reload();
+      return page.getByTestId('results-table').locator('tbody tr td:nth-child(2)').allTextContents();
+    }, { timeout: 10_000 }).toEqual([String(served.control), String(served['variant-b'])]);
+    const activated = await page.getByTestId('results-table').locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(activated.reduce((n, text) => n + Number(text), 0)).toBe(activations);
+    expect(await page.getByTestId('results-warning').first().textContent()).toContain('Too few users');
+    await screenshot(page, 'experiment-results');
+    await page.context().close();
+  });
+
   it('should fit the editor and every main page in the width of a phone', async () => {
     const page = await newPage(ADMIN.email, ADMIN.password, 390);
     await page.goto(`${stack.studioUrl}/flows/self-serve`);
@@ -286,7 +333,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(box!.width).toBeLessThan(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, 'editor-phone');
-    for (const path of ['/flows', '/flows/self-serve/versions', '/segments', '/settings']) {
+    for (const path of ['/flows', '/flows/self-serve/versions', '/flows/self-serve/analytics', '/segments', '/experiments', '/settings']) {
       await page.goto(`${stack.studioUrl}${path}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits a phone`).toBeLessThanOrEqual(390);
     }

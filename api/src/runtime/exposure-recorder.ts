@@ -4,7 +4,8 @@ import { BatchWriter } from './batch-writer.ts';
 import type { ProfileStore } from './profile-store.ts';
 import type { TEnvironmentSnapshot } from './snapshot-store.ts';
 
-type TExposureRow = { experimentId: string; userId: string; variantKey: string; segmentKeys: string[] };
+// exposedAt is the moment of serving, not of the batched insert: activations are counted from it.
+type TExposureRow = { experimentId: string; userId: string; variantKey: string; segmentKeys: string[]; exposedAt: Date };
 
 /**
  * Records the first time a user is served a variant: in batches off the request path, and at once in
@@ -21,7 +22,7 @@ export class ExposureRecorder {
     const experimentId = snapshot.experimentIds.get(experimentKey);
     if (!experimentId) return;
     const segmentKeys = snapshot.segments.filter((s) => evalCondition(attributes, s.condition, snapshot.savedGroups)).map((s) => s.key);
-    this.writer.add(`${experimentId}\u0000${userId}`, { experimentId, userId, variantKey, segmentKeys });
+    this.writer.add(`${experimentId}\u0000${userId}`, { experimentId, userId, variantKey, segmentKeys, exposedAt: new Date() });
     this.profiles.rememberExposure(snapshot.environmentId, userId, experimentKey, variantKey);
   }
 
