@@ -2,7 +2,7 @@ import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
 import { SignInLimiter } from './auth/sign-in-limiter.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
-import { ExposureRecorder } from './runtime/exposure-recorder.ts';
+import { ServeRecorder } from './runtime/serve-recorder.ts';
 import { ProfileStore } from './runtime/profile-store.ts';
 import { SnapshotStore } from './runtime/snapshot-store.ts';
 
@@ -13,7 +13,7 @@ export type TServices = {
   bus: ChangeBus;
   snapshots: SnapshotStore;
   profiles: ProfileStore;
-  exposures: ExposureRecorder;
+  serves: ServeRecorder;
 };
 
 // PGlite has one process, which invalidates profiles itself; on PostgreSQL another API process may
@@ -29,7 +29,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
     bus: new ChangeBus(db),
     snapshots: new SnapshotStore(db.prisma, options.snapshotMaxAgeMs),
     profiles,
-    exposures: new ExposureRecorder(db.prisma, profiles),
+    serves: new ServeRecorder(db.prisma, profiles),
   };
   services.bus.subscribe((change) => {
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);
@@ -45,6 +45,6 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
 }
 
 export async function stopServices(services: TServices): Promise<void> {
-  await Promise.all([services.profiles.flush(), services.exposures.flush()]);
+  await Promise.all([services.profiles.flush(), services.serves.flush()]);
   await services.bus.stop();
 }

@@ -40,14 +40,14 @@ describe.each(DATABASE_KINDS)('experiments on %s', (kind) => {
     first.forEach((r) => expect(r.data!.onboarding.version).toBe(r.data!.onboarding.variant === 'control' ? 1 : 2));
     const again = await Promise.all(Array.from({ length: 40 }, (_, i) => api.gql(ws.publicKey, SERVE, { id: `u${i}` })));
     expect(again.map((r) => r.data!.onboarding.variant)).toEqual(variants);
-    await api.app.services.exposures.flush();
+    await api.app.services.serves.flush();
     expect(await api.database.db.prisma.exposure.count({ where: { experimentId: id } })).toBe(40);
   });
 
   it('should keep exposed users on their variant when the weights change', async () => {
     await launchedExperiment(api, ws, 'sticky');
     const before = await Promise.all(Array.from({ length: 60 }, (_, i) => api.gql(ws.publicKey, SERVE, { id: `s${i}` })));
-    await api.app.services.exposures.flush();
+    await api.app.services.serves.flush();
     const changed = await api.gql(ws.secretKey, 'mutation { updateExperimentWeights(key: "sticky", variants: [{ key: "control", weight: 0 }, { key: "short", weight: 1 }]) { __typename } }');
     expect(changed.data!.updateExperimentWeights.__typename).toBe('Experiment');
     // From here on, stickiness must come from the stored exposures, not this process's memory.

@@ -6,6 +6,7 @@ const ANALYTICS = `query($from: DateTime!, $to: DateTime!, $m: [MilestoneInput!]
   flowAnalytics(flowKey: "self-serve", environmentKey: "production", from: $from, to: $to, milestones: $m) {
     starts completions completionRate activated activationRate timeToActivationP50Seconds timeToActivationP90Seconds
     funnel { stepId viewed completed dropOff } milestones { name reached rate }
+    segments { segmentKey starts completions activated activationRate }
   }
 }`;
 
@@ -51,6 +52,20 @@ describe.each(DATABASE_KINDS)('flow analytics on %s', (kind) => {
       { name: 'Aha', reached: 2, rate: 0.5 },
       { name: 'Habit', reached: 1, rate: 0.25 },
     ]);
+  });
+
+  it('should break results down by the segments users matched when first served the flow', async () => {
+    await api.gql(ws.secretKey, 'mutation($c: JSON!) { createSegment(input: { key: "startups", name: "Startups", condition: $c }) { __typename } }', { c: { companySize: { $lt: 50 } } });
+    const serve = (id: string, companySize: number) => api.gql(ws.publicKey, '{ onboarding(user: { id: "' + id + '", attributes: { companySize: ' + companySize + ' } }) { flow { key } } }');
+    for (const [id, size] of [['s1', 10], ['s2', 20], ['s3', 150]] as const) expect((await serve(id, size)).data!.onboarding.flow.key).toBe('self-serve');
+    await api.app.services.serves.flush();
+    const now = Date.now();
+    await api.gql(ws.publicKey, 'mutation($e: [TrackEventInput!]!) { track(events: $e) { accepted } }', { e: [
+      ...['s1', 's2', 's3'].map((u) => ({ id: `seg-start-${u}`, userId: u, name: 'flow_started', flowKey: 'self-serve', timestamp: new Date(now - 1000).toISOString() })),
+      { id: 'seg-act-s1', userId: 's1', name: 'dashboard_created' },
+    ] });
+    const res = await api.gql(ws.secretKey, ANALYTICS, { from: new Date(now - 60_000).toISOString(), to: new Date(now + 60_000).toISOString() });
+    expect(res.data!.flowAnalytics.segments).toEqual([{ segmentKey: 'startups', starts: 2, completions: 0, activated: 1, activationRate: 0.5 }]);
   });
 
   it('should count only users who started in the range', async () => {

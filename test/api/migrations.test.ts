@@ -73,11 +73,12 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       },
     });
     await prisma.exposure.create({ data: { experimentId: experiment.id, userId: 'u', variantKey: 'a', segmentKeys: ['s'] } });
+    await prisma.flowServe.create({ data: { environmentId: env.id, flowKey: 'f', userId: 'u', segmentKeys: ['s'] } });
 
     const loaded = await prisma.workspace.findUniqueOrThrow({
       where: { id: ws.id },
       include: {
-        environments: { include: { apiKeys: true, releases: true, pointerMoves: true, profiles: { include: { progress: true } }, events: true } },
+        environments: { include: { apiKeys: true, releases: true, pointerMoves: true, profiles: { include: { progress: true } }, events: true, flowServes: true } },
         flows: { include: { draft: true, versions: true, segment: true } },
         auditEntries: true,
         members: { include: { sessions: true } },
@@ -89,6 +90,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(loaded.flows[0].segment!.condition).toEqual({ a: { $gt: 1 } });
     expect(loaded.environments[0].pointerMoves[0].kind).toBe('rollback');
     expect(loaded.members[0].sessions).toHaveLength(1);
+    expect(loaded.environments[0].flowServes[0].segmentKeys).toEqual(['s']);
     expect(loaded.experiments[0]).toMatchObject({ coverage: 0.25, namespace: ['n', 0, 0.5], exposures: [{ segmentKeys: ['s'] }] });
     await prisma.workspace.delete({ where: { id: ws.id } });
     expect(await prisma.flowVersion.count({ where: { flowId: flow.id } })).toBe(0);

@@ -42,7 +42,7 @@ export function useTestApi(kind: TDatabaseKind, options: { snapshotMaxAgeMs?: nu
   };
   api.dropWorkspace = async (workspace) => {
     // Pending first-seen and exposure writes reference the workspace.
-    await Promise.all([api.app.services.profiles.flush(), api.app.services.exposures.flush()]);
+    await Promise.all([api.app.services.profiles.flush(), api.app.services.serves.flush()]);
     await api.database.db.prisma.workspace.delete({ where: { id: workspace.workspaceId } });
   };
   return api;

@@ -10,6 +10,8 @@ export type TFlowAnalytics = {
   timeToActivationP50Seconds: number | null; timeToActivationP90Seconds: number | null;
   funnel: Array<{ stepId: string; viewed: number; completed: number; dropOff: number }>;
   milestones: Array<{ name: string; reached: number; rate: number }>;
+  /** By the segments users matched when first served the flow. */
+  segments: Array<{ segmentKey: string; starts: number; completions: number; activated: number; activationRate: number }>;
 };
 
 export type TFlowAnalyticsInput = {
@@ -48,6 +50,18 @@ export async function flowAnalytics(db: TDb, input: TFlowAnalyticsInput): Promis
       AND e."timestamp" >= s."startedAt" AND e."stepId" IS NOT NULL
     GROUP BY e."stepId"`;
 
+  const segmentRows = await db.$queryRaw<Array<{ segmentKey: string; starts: bigint; completions: bigint; activated: bigint }>>`
+    WITH starters AS (${starters})
+    SELECT seg AS "segmentKey", COUNT(*) AS starts,
+      COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Event" e WHERE e."environmentId" = ${input.environmentId}::uuid AND e."userId" = s."userId"
+        AND e."flowKey" = ${input.flowKey} AND e."name" = 'flow_completed' AND e."timestamp" >= s."startedAt")) AS completions,
+      COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Event" e WHERE e."environmentId" = ${input.environmentId}::uuid AND e."userId" = s."userId"
+        AND e."name" = ${input.activationEvent} AND e."timestamp" >= s."startedAt")) AS activated
+    FROM starters s
+    JOIN "FlowServe" f ON f."environmentId" = ${input.environmentId}::uuid AND f."flowKey" = ${input.flowKey} AND f."userId" = s."userId"
+    CROSS JOIN LATERAL unnest(f."segmentKeys") AS seg
+    GROUP BY seg ORDER BY seg`;
+
   // Each milestone narrows the users who reached the one before, so the counts form a funnel.
   let reachedSoFar = Prisma.sql`SELECT "userId", "startedAt" FROM starters`;
   const milestoneCounts: number[] = [];
@@ -76,5 +90,10 @@ export async function flowAnalytics(db: TDb, input: TFlowAnalyticsInput): Promis
       return { stepId, viewed, completed, dropOff: Math.max(0, viewed - completed) };
     }),
     milestones: input.milestones.map((m, i) => ({ name: m.name, reached: milestoneCounts[i], rate: rate(milestoneCounts[i]) })),
+    segments: segmentRows.map((r) => {
+      const segmentStarts = Number(r.starts);
+      const segmentActivated = Number(r.activated);
+      return { segmentKey: r.segmentKey, starts: segmentStarts, completions: Number(r.completions), activated: segmentActivated, activationRate: segmentStarts === 0 ? 0 : segmentActivated / segmentStarts };
+    }),
   };
 }

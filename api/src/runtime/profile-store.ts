@@ -8,9 +8,11 @@ export type TProfileState = {
   progress: Map<string, TFlowProgress>;
   /** Variant keys by experiment key, for running experiments the user was exposed to. */
   exposures: Map<string, string>;
+  /** Keys of the flows this user has been served before. */
+  servedFlows: Set<string>;
 };
 
-const EMPTY_STATE: TProfileState = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map() }) as TProfileState;
+const EMPTY_STATE: TProfileState = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map(), servedFlows: new Set() }) as TProfileState;
 
 export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushIntervalMs?: number };
 
@@ -58,11 +60,18 @@ export class ProfileStore {
 
   /** Remembers a new exposure at once, so this process keeps serving the variant before the write lands. */
   rememberExposure(environmentId: string, externalId: string, experimentKey: string, variantKey: string): void {
+    this.update(environmentId, externalId, (state) => ({ ...state, exposures: new Map(state.exposures).set(experimentKey, variantKey) }));
+  }
+
+  rememberServedFlow(environmentId: string, externalId: string, flowKey: string): void {
+    this.update(environmentId, externalId, (state) => ({ ...state, servedFlows: new Set(state.servedFlows).add(flowKey) }));
+  }
+
+  /** Cached states are shared and never mutated: an update replaces the entry. */
+  private update(environmentId: string, externalId: string, change: (state: TProfileState) => TProfileState): void {
     const cacheKey = `${environmentId}\u0000${externalId}`;
     const hit = this.cache.get(cacheKey);
-    if (!hit) return;
-    const exposures = new Map(hit.state.exposures).set(experimentKey, variantKey);
-    this.cache.set(cacheKey, { state: { ...hit.state, exposures }, expiresAt: hit.expiresAt });
+    if (hit) this.cache.set(cacheKey, { state: change(hit.state), expiresAt: hit.expiresAt });
   }
 
   flush(): Promise<void> {
@@ -70,7 +79,7 @@ export class ProfileStore {
   }
 
   private async load(environmentId: string, externalId: string): Promise<TProfileState> {
-    const [profile, exposures] = await Promise.all([
+    const [profile, exposures, serves] = await Promise.all([
       this.prisma.userProfile.findUnique({
         where: { environmentId_externalId: { environmentId, externalId } },
         select: {
@@ -82,16 +91,19 @@ export class ProfileStore {
         where: { userId: externalId, experiment: { environmentId, status: 'running' } },
         select: { variantKey: true, experiment: { select: { key: true } } },
       }),
+      this.prisma.flowServe.findMany({ where: { environmentId, userId: externalId }, select: { flowKey: true } }),
     ]);
     const exposureMap = new Map(exposures.map((e) => [e.experiment.key, e.variantKey]));
+    const servedFlows = new Set(serves.map((s) => s.flowKey));
     if (!profile) {
       this.firstSeen.add(`${environmentId}\u0000${externalId}`, { environmentId, externalId });
-      return exposureMap.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures: exposureMap };
+      return exposureMap.size === 0 && servedFlows.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures: exposureMap, servedFlows };
     }
     return {
       answers: (profile.answers ?? {}) as TAttributes,
       progress: new Map(profile.progress.map((p) => [p.flow.key, { completedStepIds: p.completedStepIds, completed: p.completed, dismissed: p.dismissed }])),
       exposures: exposureMap,
+      servedFlows,
     };
   }
 }

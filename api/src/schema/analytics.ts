@@ -36,6 +36,16 @@ const Analytics = builder.objectRef<TFlowAnalytics>('FlowAnalytics').implement({
       })],
       resolve: (a) => a.milestones,
     }),
+    segments: t.field({
+      description: 'By the segments users matched when first served the flow',
+      type: [builder.objectRef<TFlowAnalytics['segments'][number]>('FlowSegmentBreakdown').implement({
+        fields: (f) => ({
+          segmentKey: f.exposeString('segmentKey'), starts: f.exposeInt('starts'), completions: f.exposeInt('completions'),
+          activated: f.exposeInt('activated'), activationRate: f.exposeFloat('activationRate'),
+        }),
+      })],
+      resolve: (a) => a.segments,
+    }),
   }),
 });
 

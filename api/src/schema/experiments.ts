@@ -38,7 +38,10 @@ const VariantResult = builder.objectRef<TVariantResult>('VariantResult').impleme
 });
 
 const FunnelStep = builder.objectRef<TExperimentResults['funnel'][number]>('VariantFunnelStep').implement({
-  fields: (t) => ({ variantKey: t.exposeString('variantKey'), stepId: t.exposeString('stepId'), viewed: t.exposeInt('viewed'), completed: t.exposeInt('completed') }),
+  fields: (t) => ({
+    variantKey: t.exposeString('variantKey'), stepId: t.exposeString('stepId'), viewed: t.exposeInt('viewed'), completed: t.exposeInt('completed'),
+    dropOff: t.int({ description: 'Viewed the step but did not complete it', resolve: (s) => Math.max(0, s.viewed - s.completed) }),
+  }),
 });
 const SegmentBreakdown = builder.objectRef<TExperimentResults['segments'][number]>('VariantSegmentBreakdown').implement({
   fields: (t) => ({ segmentKey: t.exposeString('segmentKey'), variantKey: t.exposeString('variantKey'), exposed: t.exposeInt('exposed'), activated: t.exposeInt('activated') }),

@@ -128,9 +128,7 @@ builder.queryField('onboarding', (t) =>
         progressFor: (flowKey) => profile.progress.get(flowKey),
         stickyVariantFor: (experimentKey) => profile.exposures.get(experimentKey),
       });
-      if (onboarding?.variant && !onboarding.variant.sticky) {
-        ctx.services.exposures.record(snapshot, user.id, evaluationAttributes(runtimeUser), onboarding.variant.experimentKey, onboarding.variant.key);
-      }
+      if (onboarding) ctx.services.serves.record(snapshot, user.id, evaluationAttributes(runtimeUser), onboarding, profile);
       return onboarding;
     },
   }),

@@ -8,6 +8,7 @@ const ANALYTICS = `query($k: String!, $env: String!, $from: DateTime!, $to: Date
   flowAnalytics(flowKey: $k, environmentKey: $env, from: $from, to: $to, milestones: $m) {
     starts completions completionRate activated activationRate timeToActivationP50Seconds timeToActivationP90Seconds
     funnel { stepId viewed completed dropOff } milestones { name reached rate }
+    segments { segmentKey starts completions activated activationRate }
   }
 }`;
 
