@@ -323,6 +323,12 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(activated.reduce((n, text) => n + Number(text), 0)).toBe(activations);
     expect(await page.getByTestId('results-warning').first().textContent()).toContain('Too few users');
     await screenshot(page, 'experiment-results');
+
+    const starts = Array.from({ length: 5 }, (_, i) => ({ id: `start-${tag}-${i}`, userId: `exp-user-${tag}-${i}`, name: 'flow_started', flowKey }));
+    await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, 'mutation($e: [TrackEventInput!]!) { track(events: $e) { accepted } }', { e: starts });
+    await page.goto(`${stack.studioUrl}/flows/${flowKey}/analytics`);
+    expect(await page.getByTestId('kpi-starts').textContent()).toBe('5');
+    await screenshot(page, 'flow-analytics');
     await page.context().close();
   });
 
