@@ -1,4 +1,4 @@
-import { evalCondition, type TAttributes, type TResolvedOnboarding } from '@doorstep/schema';
+import { evalCondition, evaluationAttributes, type TResolvedOnboarding, type TRuntimeUser } from '@doorstep/schema';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { ProfileStore, TProfileState } from './profile-store.ts';
@@ -23,15 +23,17 @@ export class ServeRecorder {
     this.flowServes = new BatchWriter((data) => prisma.flowServe.createMany({ data, skipDuplicates: true }), { label: 'flow serves' });
   }
 
-  record(snapshot: TEnvironmentSnapshot, userId: string, attributes: TAttributes, served: TResolvedOnboarding, profile: TProfileState): void {
+  record(snapshot: TEnvironmentSnapshot, user: TRuntimeUser, served: TResolvedOnboarding, profile: TProfileState): void {
     const newServe = !profile.servedFlows.has(served.flow.key);
     const experimentId = served.variant && !served.variant.sticky ? snapshot.experimentIds.get(served.variant.experimentKey) : undefined;
     if (!newServe && !experimentId) return;
     const now = new Date();
+    const userId = user.id;
+    const attributes = evaluationAttributes(user);
     const segmentKeys = snapshot.segments.filter((s) => evalCondition(attributes, s.condition, snapshot.savedGroups)).map((s) => s.key);
     const { environmentId } = snapshot;
     if (newServe) {
-      this.flowServes.add(`${served.flow.key}\u0000${userId}`, { environmentId, flowKey: served.flow.key, userId, segmentKeys, servedAt: now });
+      this.flowServes.add(`${environmentId}\u0000${served.flow.key}\u0000${userId}`, { environmentId, flowKey: served.flow.key, userId, segmentKeys, servedAt: now });
       this.profiles.rememberServedFlow(environmentId, userId, served.flow.key);
     }
     if (experimentId && served.variant) {

@@ -1,4 +1,4 @@
-import { evaluationAttributes, resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
+import { resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
 import { builder } from '../builder.ts';
 import { requirePublicKey } from '../auth/guards.ts';
 import { parseInput } from '../validate.ts';
@@ -128,7 +128,7 @@ builder.queryField('onboarding', (t) =>
         progressFor: (flowKey) => profile.progress.get(flowKey),
         stickyVariantFor: (experimentKey) => profile.exposures.get(experimentKey),
       });
-      if (onboarding) ctx.services.serves.record(snapshot, user.id, evaluationAttributes(runtimeUser), onboarding, profile);
+      if (onboarding) ctx.services.serves.record(snapshot, runtimeUser, onboarding, profile);
       return onboarding;
     },
   }),
