@@ -48,12 +48,6 @@ export function useTestApi(kind: TDatabaseKind, options: { snapshotMaxAgeMs?: nu
   return api;
 }
 
-/** Unwraps a management mutation's typed result, failing loudly on an error result. */
-export function expectSuccess<T extends { __typename?: string }>(result: T): T {
-  if (result && typeof result === 'object' && 'code' in result) throw new Error(`Expected success, got ${JSON.stringify(result)}`);
-  return result;
-}
-
 /** A demo workspace of its own for every test: created before it, dropped after it. */
 export function useTestWorkspace(api: TTestApi): TSeedResult {
   const workspace = {} as TSeedResult;

@@ -1,4 +1,4 @@
-import type { TAttributes, TQuestion, TValidationIssue } from '@doorstep/schema';
+import type { TAttributes, TQuestion } from '@doorstep/schema';
 
 /** Checks an answer against the question it answers; returns the problem, or null. */
 export function answerProblem(question: TQuestion, value: unknown): string | null {
@@ -29,5 +29,3 @@ export function withAttribute(attributes: TAttributes, path: string, value: unkn
   const childObject = child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as TAttributes) : {};
   return { ...attributes, [head]: withAttribute(childObject, rest.join('.'), value) };
 }
-
-export type TIssueList = TValidationIssue[];

@@ -86,12 +86,12 @@ builder.prismaObject('Experiment', {
     createdBy: t.exposeString('createdBy'),
     results: t.field({
       type: Results,
-      select: { flow: { select: { key: true, releases: { select: { environmentId: true, version: { select: { content: true } } } } } } },
+      description: "Activation is the control version's activation event",
+      select: { flow: { select: { key: true } } },
       resolve: async (e, _args, ctx) => {
         const variants = e.variants as TStoredVariant[];
-        const release = e.flow.releases.find((r) => r.environmentId === e.environmentId);
-        const control = await ctx.prisma.flowVersion.findUnique({ where: { flowId_number: { flowId: e.flowId, number: variants[0].versionNumber } } });
-        const content = (control?.content ?? release?.version.content) as unknown as TFlowContent;
+        const control = await ctx.prisma.flowVersion.findUniqueOrThrow({ where: { flowId_number: { flowId: e.flowId, number: variants[0].versionNumber } } });
+        const content = control.content as unknown as TFlowContent;
         return experimentResults(ctx.prisma, {
           id: e.id, environmentId: e.environmentId, variants, flowKey: e.flow.key, activationEvent: content.activation.event, activationWindowHours: e.activationWindowHours,
         });

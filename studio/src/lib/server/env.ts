@@ -3,8 +3,6 @@ import { z } from 'zod';
 
 const ZStudioEnv = z.object({
   DOORSTEP_API_URL: z.string().url().default('http://127.0.0.1:4000/graphql'),
-  /** Where client apps reach the runtime API, shown in settings. */
-  DOORSTEP_PUBLIC_API_URL: z.string().url().optional(),
 });
 
 /** Read once, at start-up; nothing else reads the environment. */
