@@ -1,5 +1,6 @@
 import { evalCondition, type TAttributes, type TCondition, type TSavedGroups } from './condition.ts';
 import { chooseVariation, getBucketRanges, hash, inNamespace, inRange, type TBucketRange, type TNamespace } from './hashing.ts';
+import { compileSafeRegex } from './safe-regex.ts';
 
 export type TExperimentFilter = { seed: string; ranges: TBucketRange[]; attribute?: string; hashVersion?: number };
 export type TParentCondition = { id: string; condition: TCondition; gate?: boolean };
@@ -21,6 +22,10 @@ export type TExperiment<T = unknown> = {
   ranges?: TBucketRange[];
   condition?: TCondition;
   parentConditions?: TParentCondition[];
+  /** The user must belong to at least one of these groups (context.groups). */
+  groups?: string[];
+  /** Old-style URL targeting: a pattern the page URL (or its path) must match. */
+  url?: string;
   force?: number;
   meta?: Array<{ key?: string }>;
 };
@@ -36,6 +41,7 @@ export type TExperimentContext = {
   forcedVariations?: Record<string, number>;
   savedGroups?: TSavedGroups;
   features?: TFeatureDefinitions;
+  groups?: Record<string, boolean>;
 };
 
 export type TExperimentResult<T = unknown> = {
@@ -91,6 +97,14 @@ function prerequisitesMet(parents: TParentCondition[], context: TExperimentConte
   });
 }
 
+function urlMatches(pattern: string, url: string | undefined): boolean {
+  if (!url) return false;
+  const regex = compileSafeRegex(pattern, false);
+  if (!regex) return false;
+  const pathOnly = url.replace(/^https?:\/\//, '').replace(/^[^/]*\//, '/');
+  return regex.test(url) || regex.test(pathOnly);
+}
+
 /** GrowthBook's experiment semantics: deterministic assignment by hash, no storage needed. */
 export function runExperiment<T>(experiment: TExperiment<T>, context: TExperimentContext = {}): TExperimentResult<T> {
   const numVariations = experiment.variations.length;
@@ -126,6 +140,8 @@ export function runExperiment<T>(experiment: TExperiment<T>, context: TExperimen
   }
   if (experiment.condition && !evalCondition(context.attributes ?? {}, experiment.condition, context.savedGroups ?? {})) return result(-1);
   if (experiment.parentConditions && !prerequisitesMet(experiment.parentConditions, context)) return result(-1);
+  if (experiment.groups && !experiment.groups.some((group) => context.groups?.[group])) return result(-1);
+  if (experiment.url && !urlMatches(experiment.url, context.url)) return result(-1);
 
   const n = hash(experiment.seed || experiment.key, hashValue, experiment.hashVersion || 1);
   if (n === null) return result(-1);

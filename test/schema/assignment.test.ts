@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignVariant, resolveOnboarding, ZFlowContent, type TFlowExperiment } from '@doorstep/schema';
+import { assignVariant, resolveOnboarding, runExperiment, ZFlowContent, type TFlowExperiment } from '@doorstep/schema';
 
 const content = (title: string) => ZFlowContent.parse({ welcome: { title }, steps: [{ id: 'a', kind: 'info', title: 'A' }], activation: { event: 'done' } });
 const experiment = (weights: number[], coverage = 1): TFlowExperiment => ({
@@ -45,5 +45,23 @@ describe('experiment assignment', () => {
     expect(inTest.every((s) => s.variant!.key === 'short' && s.welcome.title === 'Short' && s.version === 2)).toBe(true);
     expect(served.filter((s) => !s.variant).every((s) => s.welcome.title === 'Release' && s.version === 1)).toBe(true);
     expect(inTest.length).toBeGreaterThan(60);
+  });
+});
+
+describe('runExperiment targeting beyond the shared cases', () => {
+  const base = { key: 'my-test', variations: [0, 1] };
+  it('should include only users in one of the experiment groups', () => {
+    expect(runExperiment({ ...base, groups: ['beta'] }, { attributes: { id: '1' }, groups: { beta: true } }).inExperiment).toBe(true);
+    expect(runExperiment({ ...base, groups: ['beta'] }, { attributes: { id: '1' }, groups: { beta: false, staff: true } }).inExperiment).toBe(false);
+    expect(runExperiment({ ...base, groups: ['beta'] }, { attributes: { id: '1' } }).inExperiment).toBe(false);
+  });
+
+  it('should include only pages whose URL or path matches the url pattern', () => {
+    const url = 'https://app.example.com/onboarding/start?x=1';
+    expect(runExperiment({ ...base, url: '^/onboarding' }, { attributes: { id: '1' }, url }).inExperiment).toBe(true);
+    expect(runExperiment({ ...base, url: 'example\\.com/onboarding' }, { attributes: { id: '1' }, url }).inExperiment).toBe(true);
+    expect(runExperiment({ ...base, url: '^/settings' }, { attributes: { id: '1' }, url }).inExperiment).toBe(false);
+    expect(runExperiment({ ...base, url: '^/onboarding' }, { attributes: { id: '1' } }).inExperiment).toBe(false);
+    expect(runExperiment({ ...base, url: '(unclosed' }, { attributes: { id: '1' }, url }).inExperiment).toBe(false);
   });
 });
