@@ -5,7 +5,7 @@ import { requireRole } from '../auth/guards.ts';
 import { flowAnalytics, type TFlowAnalytics } from '../domain/flow-analytics.ts';
 import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
 import { invalid } from '../errors.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput, withoutNulls } from '../validate.ts';
 import type { TFlowContent } from '@doorstep/schema';
 
 const ZMilestones = z.array(z.object({
@@ -67,7 +67,7 @@ builder.queryField('flowAnalytics', (t) =>
     resolve: async (_root, args, ctx) => {
       const principal = requireRole(ctx, 'viewer');
       if (args.from >= args.to) invalid('to', 'The range must end after it starts');
-      const milestones = parseInput(ZMilestones, (args.milestones ?? []).map((m) => Object.fromEntries(Object.entries(m).filter(([, v]) => v != null))), ['milestones']);
+      const milestones = parseInput(ZMilestones, (args.milestones ?? []).map(withoutNulls), ['milestones']);
       const flow = await findFlowOrThrow(ctx.prisma, principal.workspaceId, args.flowKey);
       const environment = await findEnvironmentOrThrow(ctx.prisma, principal.workspaceId, args.environmentKey);
       const release = await ctx.prisma.flowRelease.findUnique({ where: { flowId_environmentId: { flowId: flow.id, environmentId: environment.id } }, include: { version: true } });

@@ -8,7 +8,7 @@ import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
 import { publishVersion } from '../domain/publishing.ts';
 import { ConflictError, NotFoundError, invalid } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput, withoutNulls } from '../validate.ts';
 import { WRITE_ERRORS, WRITE_ERRORS_WITH_CONFLICT } from './errors.ts';
 
 type TStoredVariant = { key: string; versionNumber: number; weight: number };
@@ -182,7 +182,7 @@ builder.mutationField('createExperiment', (t) =>
     args: { input: t.arg({ type: CreateExperimentInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const principal = requireRole(ctx, 'editor');
-      const input = parseInput(ZExperimentInput, Object.fromEntries(Object.entries(args.input).filter(([, v]) => v != null)));
+      const input = parseInput(ZExperimentInput, withoutNulls(args.input));
       const id = await ctx.prisma.$transaction(async (tx) => {
         if (await tx.experiment.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: input.key } } })) {
           invalid('key', `An experiment "${input.key}" already exists`);

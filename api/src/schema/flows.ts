@@ -8,7 +8,7 @@ import { audienceColumns, findFlowOrThrow } from '../domain/flows.ts';
 import { starterContent } from '../domain/starter-content.ts';
 import { ConflictError, invalid } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput, withoutNulls } from '../validate.ts';
 import { WRITE_ERRORS, WRITE_ERRORS_WITH_CONFLICT } from './errors.ts';
 
 builder.prismaObject('Flow', {
@@ -94,10 +94,6 @@ const UpdateFlowInput = builder.inputType('UpdateFlowInput', {
   fields: (t) => ({ name: t.string(), priority: t.int(), audience: t.field({ type: AudienceInput }) }),
 });
 
-/** GraphQL passes absent input fields as undefined and explicit ones as null; zod wants undefined. */
-function withoutNulls<T extends object>(input: T): T {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null)) as T;
-}
 
 builder.mutationField('createFlow', (t) =>
   t.prismaField({

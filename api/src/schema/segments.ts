@@ -4,7 +4,7 @@ import { recordAudit } from '../audit.ts';
 import { requireRole } from '../auth/guards.ts';
 import { ConflictError, NotFoundError, invalid } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput, withoutNulls } from '../validate.ts';
 import { WRITE_ERRORS, WRITE_ERRORS_WITH_CONFLICT } from './errors.ts';
 
 builder.prismaObject('Segment', {
@@ -112,7 +112,7 @@ builder.mutationField('updateSegment', (t) =>
     args: { key: t.arg.string({ required: true }), input: t.arg({ type: UpdateSegmentInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const principal = requireRole(ctx, 'editor');
-      const input = parseInput(ZSegmentUpdateInput, Object.fromEntries(Object.entries(args.input).filter(([, v]) => v != null)));
+      const input = parseInput(ZSegmentUpdateInput, withoutNulls(args.input));
       const id = await ctx.prisma.$transaction(async (tx) => {
         const segment = await tx.segment.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: args.key } } });
         if (!segment) throw new NotFoundError('segment', args.key);
