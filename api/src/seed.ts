@@ -2,8 +2,8 @@ import { DEFAULT_ENVIRONMENTS, ZCondition } from '@doorstep/schema';
 import { DEMO_WORKSPACE, demoFlows } from '../../seeds/demo.ts';
 import { fromSecret, generateApiKey } from './auth/api-keys.ts';
 import { hashPassword } from './auth/passwords.ts';
-import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
-import { recordAudit } from './audit.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import { auditedTransaction } from './domain/management-write.ts';
 import { publishDraft } from './domain/publishing.ts';
 
 const SEED_ACTOR = 'system:seed';
@@ -43,7 +43,7 @@ export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, works
   const publicKey = keys.publicKey ? fromSecret(keys.publicKey) : generateApiKey('public');
   const stagingKey = generateApiKey('public');
 
-  const workspaceId = await prisma.$transaction(async (tx) => {
+  const workspaceId = await auditedTransaction(prisma, { change: async (tx) => {
     const ws = await tx.workspace.create({ data: workspace });
     const environments = new Map<string, string>();
     for (const env of DEFAULT_ENVIRONMENTS) {
@@ -65,15 +65,14 @@ export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, works
           key: flow.key,
           name: flow.name,
           priority: flow.priority,
-          audienceCondition: flow.audience ? (ZCondition.parse(flow.audience) as Prisma.InputJsonObject) : undefined,
-          draft: { create: { content: flow.content as Prisma.InputJsonObject, updatedBy: SEED_ACTOR } },
+          audienceCondition: flow.audience ? ZCondition.parse(flow.audience) : undefined,
+          draft: { create: { content: flow.content, updatedBy: SEED_ACTOR } },
         },
       });
       for (const environmentId of environments.values()) await publishDraft(tx, who, created.id, environmentId, null);
     }
-    await recordAudit(tx, { ...who, action: 'workspace.seed', targetType: 'workspace', targetId: ws.id, data: { flows: flows.map((f) => f.key) } });
-    return ws.id;
-  }, { timeout: 30_000 });
+    return { value: ws.id, by: who, audit: { action: 'workspace.seed', targetType: 'workspace', targetId: ws.id, data: { flows: flows.map((f) => f.key) } } };
+  } }, { timeoutMs: 30_000 });
 
   return { workspaceId, secretKey: secret.secret, publicKey: publicKey.secret, stagingPublicKey: stagingKey.secret };
 }

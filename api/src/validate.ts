@@ -1,13 +1,37 @@
-import { toValidationIssues } from '@doorstep/schema';
-import type { z } from 'zod';
+import { formatIssuePath, toValidationIssues } from '@doorstep/schema';
+import { z } from 'zod';
 import { ValidationError } from './errors.ts';
 
-/** GraphQL passes explicit nulls for optional input fields; zod's optional fields want them absent. */
-export function withoutNulls<T extends object>(input: T): T {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as T;
+/** A standard-schema issue, as the validation plugin reports it. */
+type TSchemaIssue = { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined };
+
+/**
+ * The validation plugin's failures in the API's one shape. Issue paths name the argument they come
+ * from (`content.steps.2.title`), except the conventional `input` object, whose fields are named
+ * directly (`key`, `audience.segmentKey`), as the studio places them next to its form fields.
+ */
+export function validationFailed(issues: readonly TSchemaIssue[]): ValidationError {
+  return new ValidationError(issues.map((issue) => {
+    const path = (issue.path ?? []).map((segment) => (typeof segment === 'object' ? segment.key : segment));
+    return { path: formatIssuePath(path[0] === 'input' ? path.slice(1) : path), message: issue.message };
+  }));
 }
 
-/** Parses with a zod schema or fails with every issue and its path. */
+/**
+ * GraphQL sends explicit nulls for optional input fields the caller left empty; the content schemas
+ * mean "absent" by optional. Applied to an input object's own fields only: nulls inside JSON values
+ * (conditions, answers) are data.
+ */
+export function graphqlInput<S extends z.ZodType>(schema: S) {
+  return z.preprocess(
+    (value) => (value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined))
+      : value),
+    schema,
+  );
+}
+
+/** Parses a value that does not arrive as an argument (a stored row, a nested list) or fails with every issue. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, pathPrefix: readonly PropertyKey[] = []): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(toValidationIssues(result.error, pathPrefix));

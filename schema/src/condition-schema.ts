@@ -5,6 +5,13 @@ import { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';
 const MAX_DEPTH = 8;
 const MAX_NODES = 200;
 const KNOWN_OPERATORS = new Set<string>([...CONDITION_OPERATORS, ...LOGICAL_OPERATORS]);
+// The evaluator knows GrowthBook's saved-group operators, but Doorstep has no saved groups to
+// author, so a stored condition using them would silently match nobody ($inGroup) or everyone
+// ($notInGroup). They are refused until saved groups exist.
+const UNSUPPORTED_OPERATORS = new Map([
+  ['$inGroup', 'Saved groups are not available in Doorstep; list the values with $in instead'],
+  ['$notInGroup', 'Saved groups are not available in Doorstep; list the values with $nin instead'],
+]);
 
 type TIssue = { path: (string | number)[]; message: string };
 
@@ -28,6 +35,11 @@ export function checkCondition(condition: unknown): TIssue[] {
     }
     if (value === null || typeof value !== 'object') return;
     for (const [key, inner] of Object.entries(value)) {
+      const unsupported = UNSUPPORTED_OPERATORS.get(key);
+      if (unsupported) {
+        issues.push({ path: [...path, key], message: unsupported });
+        continue;
+      }
       if (key.startsWith('$') && key !== '$groups' && !KNOWN_OPERATORS.has(key)) {
         issues.push({ path: [...path, key], message: `Unknown operator "${key}"` });
         continue;

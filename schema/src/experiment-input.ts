@@ -45,3 +45,10 @@ export const ZExperimentWeightsInput = z
 
 export type TExperimentInput = z.output<typeof ZExperimentInput>;
 export type TExperimentVariantInput = z.output<typeof ZExperimentVariant>;
+
+/** A variant as an experiment stores it: the version it serves and its share of traffic. */
+export const ZStoredVariant = z.object({ key: z.string(), versionNumber: z.number().int(), weight: z.number() });
+export const ZStoredVariants = z.array(ZStoredVariant).min(1);
+export type TStoredVariant = z.output<typeof ZStoredVariant>;
+/** A namespace as stored: [namespace id, range start, range end]. */
+export const ZStoredNamespace = z.tuple([z.string(), z.number(), z.number()]);

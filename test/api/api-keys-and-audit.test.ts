@@ -63,12 +63,32 @@ describe.each(DATABASE_KINDS)('API keys and audit log on %s', (kind) => {
   it('should record every change in the audit log, newest first, filterable by action', async () => {
     await api.gql(ws.secretKey, 'mutation { createFlow(input: { key: "audited", name: "Audited" }) { __typename } }');
     await api.gql(ws.secretKey, 'mutation { publishFlow(flowKey: "audited", environmentKey: "staging") { __typename } }');
-    const all = await api.gql(ws.secretKey, '{ auditLog(limit: 10) { action actor targetType createdAt } }');
-    expect(all.data!.auditLog.slice(0, 2).map((e: any) => e.action)).toEqual(['flow.publish', 'flow.create']);
-    expect(all.data!.auditLog[0].actor).toBe('key:Demo admin');
-    const flowsOnly = await api.gql(ws.secretKey, '{ auditLog(action: "flow.") { action } }');
-    expect(new Set(flowsOnly.data!.auditLog.map((e: any) => e.action))).toEqual(new Set(['flow.publish', 'flow.create']));
-    const bad = await api.gql(ws.secretKey, '{ auditLog(limit: 1000) { action } }');
-    expect(bad.errors![0].extensions!.code).toBe('VALIDATION');
+    const all = await api.gql(ws.secretKey, '{ auditLog(first: 10) { edges { node { action actor targetType createdAt } } } }');
+    const entries = all.data!.auditLog.edges.map((e: any) => e.node);
+    expect(entries.slice(0, 2).map((e: any) => e.action)).toEqual(['flow.publish', 'flow.create']);
+    expect(entries[0].actor).toBe('key:Demo admin');
+    const flowsOnly = await api.gql(ws.secretKey, '{ auditLog(action: "flow.") { edges { node { action } } } }');
+    expect(new Set(flowsOnly.data!.auditLog.edges.map((e: any) => e.node.action))).toEqual(new Set(['flow.publish', 'flow.create']));
+  });
+
+  it('should page through entries that share a timestamp without skipping or repeating any', async () => {
+    const createdAt = new Date('2026-01-02T03:04:05.678Z');
+    await api.database.db.prisma.auditEntry.createMany({
+      data: Array.from({ length: 7 }, (_, i) => ({ workspaceId: ws.workspaceId, actor: 't', action: 'test.same-instant', targetType: 'test', targetId: `t${i}`, createdAt })),
+    });
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const res: any = await api.gql(ws.secretKey, 'query($after: String) { auditLog(first: 3, after: $after, action: "test.") { edges { node { targetId } } pageInfo { hasNextPage endCursor } } }', { after });
+      seen.push(...res.data.auditLog.edges.map((e: any) => e.node.targetId));
+      if (!res.data.auditLog.pageInfo.hasNextPage) break;
+      after = res.data.auditLog.pageInfo.endCursor;
+    }
+    expect(seen.sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
+  });
+
+  it('should refuse a page larger than 200 entries', async () => {
+    const res = await api.gql(ws.secretKey, '{ auditLog(first: 1000) { edges { node { action } } } }');
+    expect(res.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'first', message: 'Pages hold at most 200 entries' }] });
   });
 });

@@ -131,7 +131,7 @@ describe('experiment results across databases', () => {
         const ws = await seedDemo(prisma);
         const flow = await prisma.flow.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, key: 'self-serve' } });
         const env = await prisma.environment.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, key: 'production' } });
-        await prisma.flowVersion.create({ data: { flowId: flow.id, number: 2, content: (await prisma.flowVersion.findFirstOrThrow({ where: { flowId: flow.id } })).content as object, createdBy: 't' } });
+        await prisma.flowVersion.create({ data: { flowId: flow.id, number: 2, content: (await prisma.flowVersion.findFirstOrThrow({ where: { flowId: flow.id } })).content, createdBy: 't' } });
         const variants = [{ key: 'control', versionNumber: 1, weight: 0.5 }, { key: 'short', versionNumber: 2, weight: 0.5 }];
         const experiment = await prisma.experiment.create({ data: { workspaceId: ws.workspaceId, flowId: flow.id, environmentId: env.id, key: 'x', name: 'X', status: 'running', variants, seed: 'sim', createdBy: 't' } });
         await simulate(prisma, experiment.id, env.id, { users: 3000, rates: { control: 0.3, short: 0.35 }, seed: 7 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../api/src/db/database.ts';
 import { migrate, MIGRATIONS_DIR, readMigrations } from '../../api/src/db/migrator.ts';
+import { starterContent } from '../../api/src/domain/starter-content.ts';
 import { getDatamodel } from '../../api/src/generated/pothos-types.ts';
 import { createPostgresDatabase, createTestDatabase, DATABASE_KINDS, type TTestDatabase } from '../support/databases.ts';
 
@@ -54,9 +55,9 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     await prisma.apiKey.create({ data: { workspaceId: ws.id, environmentId: env.id, kind: 'public', role: null, name: 'k', prefix: 'dpk_x', secretHash: `h-${kind}`, createdBy: 't', revokedAt: new Date() } });
     const segment = await prisma.segment.create({ data: { workspaceId: ws.id, key: 's', name: 'S', condition: { a: { $gt: 1 } } } });
     const flow = await prisma.flow.create({
-      data: { workspaceId: ws.id, key: 'f', name: 'F', priority: 3, segmentId: segment.id, archivedAt: new Date(), draft: { create: { content: { x: 1 }, updatedBy: 't' } } },
+      data: { workspaceId: ws.id, key: 'f', name: 'F', priority: 3, segmentId: segment.id, archivedAt: new Date(), draft: { create: { content: starterContent('F'), updatedBy: 't' } } },
     });
-    const version = await prisma.flowVersion.create({ data: { flowId: flow.id, number: 1, content: { x: 1 }, createdBy: 't' } });
+    const version = await prisma.flowVersion.create({ data: { flowId: flow.id, number: 1, content: starterContent('F'), createdBy: 't' } });
     await prisma.flowRelease.create({ data: { flowId: flow.id, environmentId: env.id, versionId: version.id, updatedBy: 't' } });
     await prisma.pointerMove.create({ data: { flowId: flow.id, environmentId: env.id, kind: 'rollback', fromVersionId: version.id, toVersionId: version.id, actor: 't' } });
     const profile = await prisma.userProfile.create({ data: { environmentId: env.id, externalId: 'u', answers: { role: 'dev' } } });

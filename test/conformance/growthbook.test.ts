@@ -7,7 +7,8 @@ import {
   type TBucketRange, type TCondition, type TNamespace, type TSavedGroups,
 } from '@doorstep/schema';
 
-const casesPath = fileURLToPath(new URL('../../../shared/conformance/growthbook/cases.json', import.meta.url));
+// Vendored with its source and licence (growthbook/README.md): the suite never reads outside the repository.
+const casesPath = fileURLToPath(new URL('./growthbook/cases.json', import.meta.url));
 const cases = JSON.parse(readFileSync(casesPath, 'utf8'));
 
 // GrowthBook's own harness compares floats truncated to 8 decimals.

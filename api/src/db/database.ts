@@ -5,6 +5,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { log } from '../log.ts';
+import { backoffDelayMs } from '../runtime/backoff.ts';
 
 export type TSqlSession = {
   exec(sql: string): Promise<void>;
@@ -60,7 +62,7 @@ async function openPostgres(databaseUrl: string): Promise<TDatabase> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   // An idle connection the server drops (restart, failover) is reported here; without a listener
   // the process would crash. The pool replaces it on the next checkout.
-  pool.on('error', (error) => console.warn(`PostgreSQL connection lost: ${error.message}`));
+  pool.on('error', (error) => log.warn('PostgreSQL connection lost', { error: error.message }));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const listeners: Array<() => Promise<void>> = [];
   return {
@@ -104,20 +106,26 @@ async function listenWithReconnect(
   const connect = async (isReconnect: boolean): Promise<void> => {
     const next = new pg.Client({ connectionString: databaseUrl });
     next.on('notification', (msg) => { if (msg.channel === channel) onMessage(msg.payload ?? ''); });
-    next.on('error', () => scheduleReconnect());
+    next.on('error', (error) => scheduleReconnect(error));
     next.on('end', () => scheduleReconnect());
     await next.connect();
     await next.query(`LISTEN "${channel.replace(/"/g, '')}"`);
     client = next;
     if (isReconnect) onReconnect?.();
   };
-  const scheduleReconnect = () => {
+  let failures = 0;
+  const scheduleReconnect = (error?: unknown) => {
     if (stopped || retry) return;
     client = null;
+    const delayMs = backoffDelayMs(failures++);
+    log.warn('LISTEN connection lost; reconnecting', { channel, attempt: failures, retryInMs: delayMs, error: error instanceof Error ? error.message : undefined });
     retry = setTimeout(() => {
       retry = undefined;
-      connect(true).catch(() => scheduleReconnect());
-    }, 500);
+      connect(true).then(() => {
+        log.info('LISTEN connection restored; caches dropped, since messages may have been missed', { channel, attempts: failures });
+        failures = 0;
+      }, (reconnectError: unknown) => scheduleReconnect(reconnectError));
+    }, delayMs);
   };
 
   await connect(false);

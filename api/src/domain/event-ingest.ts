@@ -1,8 +1,7 @@
-import { ZTrackBatch, type TAttributes, type TTrackEvent, type TValidationIssue } from '@doorstep/schema';
+import type { TAttributes, TTrackEvent, TValidationIssue } from '@doorstep/schema';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from '../errors.ts';
 import type { TEnvironmentSnapshot } from '../runtime/snapshot-store.ts';
-import { parseInput } from '../validate.ts';
 import { answerProblem, withAttribute } from './answers.ts';
 
 export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000;
@@ -17,11 +16,10 @@ export type TIngestResult = { accepted: number; duplicates: number; affectedUser
  * event rejects the batch and nothing is written.
  */
 export async function ingestEvents(
-  prisma: PrismaClient, snapshot: TEnvironmentSnapshot, rawEvents: unknown, now = new Date(),
+  prisma: PrismaClient, snapshot: TEnvironmentSnapshot, batch: readonly TTrackEvent[], now = new Date(),
 ): Promise<TIngestResult> {
-  const parsed = parseInput(ZTrackBatch, rawEvents, ['events']);
   const issues: TValidationIssue[] = [];
-  const events = parsed.map((event, index) => {
+  const events = batch.map((event, index) => {
     const inferred = inferFlowKey(snapshot, event);
     if (typeof inferred === 'object') issues.push({ path: `events.${index}.flowKey`, message: inferred.problem });
     return typeof inferred === 'string' ? { ...event, flowKey: inferred } : event;
@@ -41,8 +39,8 @@ export async function ingestEvents(
         flowKey: e.flowKey ?? null,
         stepId: e.stepId ?? null,
         questionId: e.questionId ?? null,
-        value: e.value === undefined ? undefined : (e.value as Prisma.InputJsonValue),
-        properties: (e.properties ?? {}) as Prisma.InputJsonObject,
+        value: e.value,
+        properties: e.properties ?? {},
       })),
       skipDuplicates: true,
       select: { clientEventId: true },

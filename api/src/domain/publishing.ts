@@ -1,6 +1,5 @@
 import type { Prisma } from '../generated/prisma/client.ts';
 import { ConflictError, invalid } from '../errors.ts';
-import { recordAudit } from '../audit.ts';
 
 type TTx = Prisma.TransactionClient;
 type TActor = { workspaceId: string; actor: string };
@@ -31,16 +30,13 @@ export async function publishDraft(
   const version = latest && sameContent(latest.content, draft.content)
     ? latest
     : await tx.flowVersion.create({
-        data: { flowId, number: (latest?.number ?? 0) + 1, content: draft.content as Prisma.InputJsonObject, createdBy: who.actor },
+        data: { flowId, number: (latest?.number ?? 0) + 1, content: draft.content, createdBy: who.actor },
       });
   const moved = await movePointer(tx, who, flowId, environmentId, version.id, 'publish');
-  if (moved) {
-    await recordAudit(tx, { workspaceId: who.workspaceId, actor: who.actor, action: 'flow.publish', targetType: 'flow', targetId: flowId, data: { environmentId, version: version.number } });
-  }
   return { versionNumber: version.number, moved };
 }
 
-export async function rollBack(tx: TTx, who: TActor, flowId: string, environmentId: string, versionNumber: number): Promise<void> {
+export async function rollBack(tx: TTx, who: TActor, flowId: string, environmentId: string, versionNumber: number): Promise<{ from: number; to: number }> {
   await lockFlow(tx, flowId);
   const release = await tx.flowRelease.findUnique({
     where: { flowId_environmentId: { flowId, environmentId } },
@@ -53,7 +49,7 @@ export async function rollBack(tx: TTx, who: TActor, flowId: string, environment
     invalid('version', `Roll back to a version before ${release.version.number}, the one this environment serves`);
   }
   await movePointer(tx, who, flowId, environmentId, target.id, 'rollback');
-  await recordAudit(tx, { workspaceId: who.workspaceId, actor: who.actor, action: 'flow.rollback', targetType: 'flow', targetId: flowId, data: { environmentId, from: release.version.number, to: versionNumber } });
+  return { from: release.version.number, to: versionNumber };
 }
 
 async function movePointer(
@@ -77,9 +73,5 @@ export async function publishVersion(tx: TTx, who: TActor, flowId: string, envir
   await lockFlow(tx, flowId);
   const version = await tx.flowVersion.findUnique({ where: { flowId_number: { flowId, number: versionNumber } } });
   if (!version) invalid('version', `Version ${versionNumber} does not exist`);
-  const moved = await movePointer(tx, who, flowId, environmentId, version.id, 'publish');
-  if (moved) {
-    await recordAudit(tx, { workspaceId: who.workspaceId, actor: who.actor, action: 'flow.publish', targetType: 'flow', targetId: flowId, data: { environmentId, version: versionNumber } });
-  }
-  return moved;
+  return movePointer(tx, who, flowId, environmentId, version.id, 'publish');
 }

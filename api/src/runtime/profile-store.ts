@@ -12,7 +12,8 @@ export type TProfileState = {
   servedFlows: Set<string>;
 };
 
-const EMPTY_STATE: TProfileState = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map(), servedFlows: new Set() }) as TProfileState;
+// Shared by every unknown user, so it must never be mutated; its maps are only ever read.
+const EMPTY_STATE: Readonly<TProfileState> = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map(), servedFlows: new Set<string>() });
 
 export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushIntervalMs?: number };
 
@@ -100,7 +101,7 @@ export class ProfileStore {
       return exposureMap.size === 0 && servedFlows.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures: exposureMap, servedFlows };
     }
     return {
-      answers: (profile.answers ?? {}) as TAttributes,
+      answers: profile.answers,
       progress: new Map(profile.progress.map((p) => [p.flow.key, { completedStepIds: p.completedStepIds, completed: p.completed, dismissed: p.dismissed }])),
       exposures: exposureMap,
       servedFlows,

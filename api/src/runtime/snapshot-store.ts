@@ -1,7 +1,11 @@
 import {
-  sortFlowsByPriority, type TCondition, type TFlowContent, type TFlowExperiment, type TNamespace, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
+  sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
+  type TCondition, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
 } from '@doorstep/schema';
+import type { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { log } from '../log.ts';
+import { backoffDelayMs } from './backoff.ts';
 
 export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   environmentId: string;
@@ -17,9 +21,14 @@ export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   builtAt: number;
 };
 
-type TStoredVariant = { key: string; versionNumber: number; weight: number };
-
-type TEntry = { snapshot: TEnvironmentSnapshot | null; pending: Promise<TEnvironmentSnapshot> | null; generation: number };
+type TEntry = {
+  snapshot: TEnvironmentSnapshot | null;
+  pending: Promise<TEnvironmentSnapshot> | null;
+  generation: number;
+  /** Failed background rebuilds in a row, and when the next one may start. */
+  failures: number;
+  retryAt: number;
+};
 
 /**
  * The published state of each environment, compiled in memory. Invalidated by the change bus; a
@@ -33,8 +42,20 @@ export class SnapshotStore {
   async get(environmentId: string): Promise<TEnvironmentSnapshot> {
     const entry = this.entry(environmentId);
     if (entry.snapshot) {
-      if (Date.now() - entry.snapshot.builtAt > this.maxAgeMs && !entry.pending) {
-        this.rebuild(environmentId, entry).catch(() => undefined);
+      const now = Date.now();
+      if (now - entry.snapshot.builtAt > this.maxAgeMs && !entry.pending && now >= entry.retryAt) {
+        // The stale snapshot keeps serving meanwhile; a failure is logged and retried with backoff
+        // rather than on every request.
+        this.rebuild(environmentId, entry).catch((error: unknown) => {
+          const current = this.entries.get(environmentId);
+          if (!current || current.generation !== entry.generation) return;
+          const retryInMs = backoffDelayMs(current.failures++, { baseMs: 1_000, maxMs: 60_000 });
+          current.retryAt = Date.now() + retryInMs;
+          log.warn('Snapshot rebuild failed; serving the previous one', {
+            environmentId, snapshotAgeMs: Date.now() - (current.snapshot?.builtAt ?? now), failures: current.failures, retryInMs,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        });
       }
       return entry.snapshot;
     }
@@ -53,13 +74,13 @@ export class SnapshotStore {
 
   private entry(environmentId: string): TEntry {
     let entry = this.entries.get(environmentId);
-    if (!entry) this.entries.set(environmentId, (entry = { snapshot: null, pending: null, generation: 0 }));
+    if (!entry) this.entries.set(environmentId, (entry = { snapshot: null, pending: null, generation: 0, failures: 0, retryAt: 0 }));
     return entry;
   }
 
   private drop(environmentId: string, entry: TEntry): void {
     // A build already under way read the old state: bumping the generation stops it being cached.
-    this.entries.set(environmentId, { snapshot: null, pending: null, generation: entry.generation + 1 });
+    this.entries.set(environmentId, { snapshot: null, pending: null, generation: entry.generation + 1, failures: 0, retryAt: 0 });
   }
 
   private rebuild(environmentId: string, entry: TEntry): Promise<TEnvironmentSnapshot> {
@@ -68,7 +89,7 @@ export class SnapshotStore {
       (snapshot) => {
         const current = this.entries.get(environmentId);
         if (current && current.generation === generation) {
-          this.entries.set(environmentId, { snapshot, pending: null, generation });
+          this.entries.set(environmentId, { snapshot, pending: null, generation, failures: 0, retryAt: 0 });
         }
         return snapshot;
       },
@@ -83,6 +104,18 @@ export class SnapshotStore {
   }
 }
 
+/**
+ * A stored JSON value, parsed where it enters the runtime. A row that does not parse (written by
+ * hand, or by an older schema) leaves out what it belongs to, and says so, instead of failing every
+ * request of the environment.
+ */
+function parseStored<S extends z.ZodType>(schema: S, value: unknown, what: Record<string, string>): z.output<S> | null {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  log.error('Stored JSON does not match its schema; left out of the runtime snapshot', { ...what, problem: parsed.error.issues[0]?.message });
+  return null;
+}
+
 export async function buildSnapshot(prisma: PrismaClient, environmentId: string): Promise<TEnvironmentSnapshot> {
   const environment = await prisma.environment.findUniqueOrThrow({
     where: { id: environmentId },
@@ -92,7 +125,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
       releases: {
         where: { flow: { archivedAt: null } },
         select: {
-          flow: { select: { id: true, key: true, name: true, priority: true, audienceCondition: true, segment: { select: { condition: true } } } },
+          flow: { select: { id: true, key: true, name: true, priority: true, audienceCondition: true, segment: { select: { key: true, condition: true } } } },
           version: { select: { number: true, content: true } },
         },
       },
@@ -102,45 +135,56 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
       },
     },
   });
-  const variantVersions = environment.experiments.length === 0 ? [] : await prisma.flowVersion.findMany({
-    where: {
-      OR: environment.experiments.map((e) => ({ flowId: e.flowId, number: { in: (e.variants as TStoredVariant[]).map((v) => v.versionNumber) } })),
-    },
+  const experiments = environment.experiments.flatMap((e) => {
+    const variants = parseStored(ZStoredVariants, e.variants, { experiment: e.key, column: 'variants' });
+    const namespace = e.namespace === null ? null : parseStored(ZStoredNamespace, e.namespace, { experiment: e.key, column: 'namespace' });
+    return variants && (e.namespace === null || namespace) ? [{ ...e, variants, namespace }] : [];
+  });
+  const variantVersions = experiments.length === 0 ? [] : await prisma.flowVersion.findMany({
+    where: { OR: experiments.map((e) => ({ flowId: e.flowId, number: { in: e.variants.map((v) => v.versionNumber) } })) },
     select: { flowId: true, number: true, content: true },
   });
-  const contentOf = (flowId: string, number: number) => variantVersions.find((v) => v.flowId === flowId && v.number === number)?.content as unknown as TFlowContent;
-  const experimentByFlow = new Map<string, TFlowExperiment>(
-    environment.experiments.map((e) => [e.flowId, {
+  const variantContent = new Map(variantVersions.map((v) => [
+    `${v.flowId}:${v.number}`, parseStored(ZFlowContent, v.content, { flowId: v.flowId, version: String(v.number) }),
+  ]));
+  const experimentByFlow = new Map<string, TFlowExperiment>();
+  for (const e of experiments) {
+    const variants = e.variants.flatMap((v) => {
+      const content = variantContent.get(`${e.flowId}:${v.versionNumber}`);
+      return content ? [{ key: v.key, version: v.versionNumber, weight: v.weight, content }] : [];
+    });
+    // An experiment missing a variant's content would shift traffic between the others: leave it out whole.
+    if (variants.length !== e.variants.length) continue;
+    experimentByFlow.set(e.flowId, {
       key: e.key,
-      variants: (e.variants as TStoredVariant[]).map((v) => ({ key: v.key, version: v.versionNumber, weight: v.weight, content: contentOf(e.flowId, v.versionNumber) })),
+      variants,
       coverage: e.coverage,
       seed: e.seed,
       hashAttribute: e.hashAttribute,
       fallbackAttribute: e.fallbackAttribute,
-      namespace: (e.namespace as TNamespace | null) ?? null,
-    }]),
-  );
+      namespace: e.namespace,
+    });
+  }
 
   const flows: TPublishedFlow[] = [];
   const flowIds = new Map<string, string>();
   const questions = new Map<string, Map<string, TQuestion>>();
   for (const { flow, version } of environment.releases) {
-    const content = version.content as unknown as TFlowContent;
+    const content = parseStored(ZFlowContent, version.content, { flow: flow.key, version: String(version.number) });
+    const storedAudience = flow.segment?.condition ?? flow.audienceCondition;
+    const audience = storedAudience == null ? null : parseStored(ZCondition, storedAudience, { flow: flow.key, column: flow.segment ? `segment ${flow.segment.key}` : 'audienceCondition' });
+    if (!content || (storedAudience != null && !audience)) continue;
     const experiment = experimentByFlow.get(flow.id) ?? null;
-    flows.push({
-      key: flow.key,
-      name: flow.name,
-      priority: flow.priority,
-      audience: ((flow.segment?.condition ?? flow.audienceCondition) as TCondition | null) ?? null,
-      version: version.number,
-      content,
-      experiment,
-    });
+    flows.push({ key: flow.key, name: flow.name, priority: flow.priority, audience, version: version.number, content, experiment });
     flowIds.set(flow.key, flow.id);
     // Answers may come from any variant a user was served.
     const served = [content, ...(experiment?.variants.map((v) => v.content) ?? [])];
     questions.set(flow.key, new Map(served.flatMap((c) => c.questions.map((q) => [q.id, q] as const))));
   }
+  const segments = environment.workspace.segments.flatMap((s) => {
+    const condition = parseStored(ZCondition, s.condition, { segment: s.key });
+    return condition ? [{ key: s.key, condition }] : [];
+  });
   return {
     environmentId,
     workspaceId: environment.workspaceId,
@@ -148,8 +192,8 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     savedGroups: {},
     flowIds,
     questions,
-    experimentIds: new Map(environment.experiments.map((e) => [e.key, e.id])),
-    segments: environment.workspace.segments.map((s) => ({ key: s.key, condition: s.condition as TCondition })),
+    experimentIds: new Map(experiments.map((e) => [e.key, e.id])),
+    segments,
     builtAt: Date.now(),
   };
 }

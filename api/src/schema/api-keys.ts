@@ -1,12 +1,11 @@
 import { ZApiKeyCreateInput } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { recordAudit } from '../audit.ts';
 import { generateApiKey } from '../auth/api-keys.ts';
-import { requireRole } from '../auth/guards.ts';
 import { findEnvironmentOrThrow } from '../domain/flows.ts';
-import { NotFoundError, invalid } from '../errors.ts';
 import { isUuid } from '../domain/ids.ts';
-import { parseInput } from '../validate.ts';
+import { managementWrite } from '../domain/management-write.ts';
+import { NotFoundError, invalid } from '../errors.ts';
+import { graphqlInput } from '../validate.ts';
 import { WRITE_ERRORS } from './errors.ts';
 
 export const Role = builder.enumType('Role', { values: ['viewer', 'editor', 'publisher', 'admin'] as const });
@@ -39,12 +38,11 @@ const ApiKeyCreated = builder.objectRef<TCreatedKey>('ApiKeyCreated').implement(
 });
 
 builder.queryField('apiKeys', (t) =>
-  t.prismaField({
+  t.withAuth({ admin: true }).prismaField({
+    skipTypeScopes: true,
     type: [ApiKey],
-    resolve: (query, _root, _args, ctx) => {
-      const principal = requireRole(ctx, 'admin');
-      return ctx.prisma.apiKey.findMany({ ...query, where: { workspaceId: principal.workspaceId }, orderBy: { createdAt: 'desc' } });
-    },
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.apiKey.findMany({ ...query, where: { workspaceId: ctx.principal.workspaceId }, orderBy: { createdAt: 'desc' } }),
   }),
 );
 
@@ -58,32 +56,32 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
 });
 
 builder.mutationField('createApiKey', (t) =>
-  t.field({
+  t.withAuth({ admin: true }).field({
+    skipTypeScopes: true,
     type: ApiKeyCreated,
     errors: { types: WRITE_ERRORS },
-    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const principal = requireRole(ctx, 'admin');
-      const input = parseInput(ZApiKeyCreateInput, args.input);
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }).validate(graphqlInput(ZApiKeyCreateInput)) },
+    resolve: async (_root, { input }, ctx) => {
       const generated = generateApiKey(input.kind);
-      const apiKeyId = await ctx.prisma.$transaction(async (tx) => {
-        const environmentId = input.kind === 'public'
-          ? (await findEnvironmentOrThrow(tx, principal.workspaceId, input.environmentKey)).id
-          : null;
-        const key = await tx.apiKey.create({
-          data: {
-            workspaceId: principal.workspaceId,
-            environmentId,
-            kind: input.kind,
-            role: input.kind === 'secret' ? input.role : null,
-            name: input.name,
-            prefix: generated.prefix,
-            secretHash: generated.secretHash,
-            createdBy: principal.actor,
-          },
-        });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'apiKey.create', targetType: 'apiKey', targetId: key.id, data: { name: input.name, kind: input.kind } });
-        return key.id;
+      const apiKeyId = await managementWrite(ctx, {
+        change: async (tx, principal) => {
+          const environmentId = input.kind === 'public'
+            ? (await findEnvironmentOrThrow(tx, principal.workspaceId, input.environmentKey)).id
+            : null;
+          const key = await tx.apiKey.create({
+            data: {
+              workspaceId: principal.workspaceId,
+              environmentId,
+              kind: input.kind,
+              role: input.kind === 'secret' ? input.role : null,
+              name: input.name,
+              prefix: generated.prefix,
+              secretHash: generated.secretHash,
+              createdBy: principal.actor,
+            },
+          });
+          return { value: key.id, audit: { action: 'apiKey.create', targetType: 'apiKey', targetId: key.id, data: { name: input.name, kind: input.kind } } };
+        },
       });
       return { apiKeyId, secret: generated.secret };
     },
@@ -91,21 +89,23 @@ builder.mutationField('createApiKey', (t) =>
 );
 
 builder.mutationField('revokeApiKey', (t) =>
-  t.prismaField({
+  t.withAuth({ admin: true }).prismaField({
+    skipTypeScopes: true,
     type: ApiKey,
     errors: { types: WRITE_ERRORS },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'admin');
       const id = String(args.id);
-      if (id === principal.credentialId) invalid('id', 'A key cannot revoke itself; use another admin key');
-      await ctx.prisma.$transaction(async (tx) => {
-        const key = isUuid(id) ? await tx.apiKey.findFirst({ where: { id, workspaceId: principal.workspaceId } }) : null;
-        if (!key) throw new NotFoundError('API key', id);
-        if (!key.revokedAt) await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'apiKey.revoke', targetType: 'apiKey', targetId: id, data: { name: key.name } });
+      if (id === ctx.principal.credentialId) invalid('id', 'A key cannot revoke itself; use another admin key');
+      await managementWrite(ctx, {
+        notify: { type: 'keys' },
+        change: async (tx, principal) => {
+          const key = isUuid(id) ? await tx.apiKey.findFirst({ where: { id, workspaceId: principal.workspaceId } }) : null;
+          if (!key) throw new NotFoundError('API key', id);
+          if (!key.revokedAt) await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+          return { value: id, audit: { action: 'apiKey.revoke', targetType: 'apiKey', targetId: id, data: { name: key.name } } };
+        },
       });
-      await ctx.services.bus.publish({ type: 'keys' });
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

@@ -1,6 +1,10 @@
+import { z } from 'zod';
 import { builder } from '../builder.ts';
-import { requireRole } from '../auth/guards.ts';
-import { invalid } from '../errors.ts';
+
+const MAX_PAGE = 200;
+const ZPageSize = z.number().int().min(1).max(MAX_PAGE, `Pages hold at most ${MAX_PAGE} entries`).nullish();
+/** Pothos would silently cut a larger page to `maxSize`; asking for more is a mistake worth saying. */
+const ZPageArgs = z.looseObject({ first: ZPageSize, last: ZPageSize });
 
 builder.prismaObject('AuditEntry', {
   fields: (t) => ({
@@ -15,31 +19,34 @@ builder.prismaObject('AuditEntry', {
 });
 
 builder.queryField('auditLog', (t) =>
-  t.prismaField({
-    type: ['AuditEntry'],
-    description: 'Newest first; page with `before` set to the last entry\'s createdAt',
-    args: {
-      limit: t.arg.int({ required: false, defaultValue: 50 }),
-      before: t.arg({ type: 'DateTime', required: false }),
-      action: t.arg.string({ required: false, description: 'Exact action, or a prefix ending in "." such as "flow."' }),
-      targetType: t.arg.string({ required: false }),
+  t.withAuth({ viewer: true }).prismaConnection(
+    {
+      skipTypeScopes: true,
+      type: 'AuditEntry',
+      description: 'Newest first. Entries written in one change share a timestamp, so pages are cut on (createdAt, id)',
+      // Ordered by (createdAt, id); Prisma's cursor on the unique id resumes after that exact entry.
+      cursor: 'id',
+      defaultSize: 50,
+      maxSize: MAX_PAGE,
+      validate: ZPageArgs,
+      args: {
+        action: t.arg.string({ required: false, description: 'Exact action, or a prefix ending in "." such as "flow."' }),
+        targetType: t.arg.string({ required: false }),
+      },
+      resolve: (query, _root, args, ctx) => {
+        const action = args.action ?? undefined;
+        return ctx.prisma.auditEntry.findMany({
+          ...query,
+          where: {
+            workspaceId: ctx.principal.workspaceId,
+            ...(action ? { action: action.endsWith('.') ? { startsWith: action } : action } : {}),
+            ...(args.targetType ? { targetType: args.targetType } : {}),
+          },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        });
+      },
     },
-    resolve: (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      const limit = args.limit ?? 50;
-      if (limit < 1 || limit > 200) invalid('limit', 'Choose a limit from 1 to 200');
-      const action = args.action ?? undefined;
-      return ctx.prisma.auditEntry.findMany({
-        ...query,
-        where: {
-          workspaceId: principal.workspaceId,
-          ...(args.before ? { createdAt: { lt: args.before } } : {}),
-          ...(action ? { action: action.endsWith('.') ? { startsWith: action } : action } : {}),
-          ...(args.targetType ? { targetType: args.targetType } : {}),
-        },
-        orderBy: { createdAt: 'desc' },
-        take: limit,
-      });
-    },
-  }),
+    { name: 'AuditEntryConnection' },
+    { name: 'AuditEntryEdge' },
+  ),
 );

@@ -1,9 +1,7 @@
 import { ZEnvironmentInput } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { recordAudit } from '../audit.ts';
-import { requireRole } from '../auth/guards.ts';
-import { invalid } from '../errors.ts';
-import { parseInput } from '../validate.ts';
+import { managementWrite } from '../domain/management-write.ts';
+import { ValidationError } from '../errors.ts';
 import { WRITE_ERRORS } from './errors.ts';
 
 builder.prismaObject('Workspace', {
@@ -25,23 +23,20 @@ builder.prismaObject('Environment', {
 });
 
 builder.queryField('workspace', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Workspace',
     description: "The workspace of the calling secret key",
-    resolve: (query, _root, _args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.workspace.findUniqueOrThrow({ ...query, where: { id: principal.workspaceId } });
-    },
+    resolve: (query, _root, _args, ctx) => ctx.prisma.workspace.findUniqueOrThrow({ ...query, where: { id: ctx.principal.workspaceId } }),
   }),
 );
 
 builder.queryField('environments', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: ['Environment'],
-    resolve: (query, _root, _args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.environment.findMany({ ...query, where: { workspaceId: principal.workspaceId }, orderBy: { createdAt: 'asc' } });
-    },
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.environment.findMany({ ...query, where: { workspaceId: ctx.principal.workspaceId }, orderBy: { createdAt: 'asc' } }),
   }),
 );
 
@@ -50,19 +45,18 @@ const CreateEnvironmentInput = builder.inputType('CreateEnvironmentInput', {
 });
 
 builder.mutationField('createEnvironment', (t) =>
-  t.prismaField({
+  t.withAuth({ admin: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Environment',
     errors: { types: WRITE_ERRORS },
-    args: { input: t.arg({ type: CreateEnvironmentInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'admin');
-      const input = parseInput(ZEnvironmentInput, args.input);
-      const id = await ctx.prisma.$transaction(async (tx) => {
-        const taken = await tx.environment.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: input.key } } });
-        if (taken) invalid('key', `An environment "${input.key}" already exists`);
-        const environment = await tx.environment.create({ data: { ...input, workspaceId: principal.workspaceId } });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'environment.create', targetType: 'environment', targetId: environment.id, data: input });
-        return environment.id;
+    args: { input: t.arg({ type: CreateEnvironmentInput, required: true }).validate(ZEnvironmentInput) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const id = await managementWrite(ctx, {
+        onDuplicate: () => new ValidationError([{ path: 'key', message: `An environment "${input.key}" already exists` }]),
+        change: async (tx, principal) => {
+          const environment = await tx.environment.create({ data: { ...input, workspaceId: principal.workspaceId } });
+          return { value: environment.id, audit: { action: 'environment.create', targetType: 'environment', targetId: environment.id, data: input } };
+        },
       });
       return ctx.prisma.environment.findUniqueOrThrow({ ...query, where: { id } });
     },

@@ -1,5 +1,5 @@
+import { ZTrackBatch } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { requirePublicKey } from '../auth/guards.ts';
 import { ingestEvents } from '../domain/event-ingest.ts';
 
 const TrackEventInput = builder.inputType('TrackEventInput', {
@@ -24,15 +24,15 @@ const TrackResult = builder.objectRef<{ accepted: number; duplicates: number }>(
 });
 
 builder.mutationField('track', (t) =>
-  t.field({
+  t.withAuth({ publicKey: true }).field({
+    skipTypeScopes: true,
     type: TrackResult,
     description: 'Runtime (public key): record events; step and answer events update the user profile',
-    args: { events: t.arg({ type: [TrackEventInput], required: true }) },
+    args: { events: t.arg({ type: [TrackEventInput], required: true }).validate(ZTrackBatch) },
     resolve: async (_root, args, ctx) => {
-      const { environmentId } = requirePublicKey(ctx);
+      const { environmentId } = ctx.principal;
       const snapshot = await ctx.services.snapshots.get(environmentId);
-      const events = args.events.map((e) => ({ ...e, id: String(e.id), userId: String(e.userId) }));
-      const result = await ingestEvents(ctx.prisma, snapshot, events);
+      const result = await ingestEvents(ctx.prisma, snapshot, args.events);
       for (const userId of result.affectedUsers) ctx.services.profiles.invalidate(environmentId, userId);
       return { accepted: result.accepted, duplicates: result.duplicates };
     },

@@ -1,17 +1,16 @@
-import { ZExperimentInput, ZExperimentWeightsInput, type TFlowContent } from '@doorstep/schema';
+import { ZExperimentInput, ZExperimentWeightsInput, type TStoredVariant } from '@doorstep/schema';
+import { z } from 'zod';
 import { builder } from '../builder.ts';
-import { recordAudit } from '../audit.ts';
-import { requireRole } from '../auth/guards.ts';
+import type { TManagementPrincipal } from '../auth/principal.ts';
 import type { TContext } from '../context.ts';
 import { experimentResults, type TExperimentResults, type TVariantResult } from '../domain/experiment-results.ts';
 import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
+import { managementWrite, type TAuditFact } from '../domain/management-write.ts';
 import { publishVersion } from '../domain/publishing.ts';
-import { ConflictError, NotFoundError, invalid } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError, invalid } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { parseInput, withoutNulls } from '../validate.ts';
+import { graphqlInput } from '../validate.ts';
 import { WRITE_ERRORS, WRITE_ERRORS_WITH_CONFLICT } from './errors.ts';
-
-type TStoredVariant = { key: string; versionNumber: number; weight: number };
 
 const ExperimentStatus = builder.enumType('ExperimentStatus', { values: ['draft', 'running', 'stopped'] as const });
 
@@ -72,7 +71,7 @@ builder.prismaObject('Experiment', {
     status: t.expose('status', { type: ExperimentStatus }),
     flow: t.relation('flow'),
     environment: t.relation('environment'),
-    variants: t.field({ type: [Variant], resolve: (e) => e.variants as TStoredVariant[] }),
+    variants: t.field({ type: [Variant], resolve: (e) => e.variants }),
     coverage: t.exposeFloat('coverage'),
     seed: t.exposeString('seed'),
     hashAttribute: t.exposeString('hashAttribute'),
@@ -89,11 +88,9 @@ builder.prismaObject('Experiment', {
       description: "Activation is the control version's activation event",
       select: { flow: { select: { key: true } } },
       resolve: async (e, _args, ctx) => {
-        const variants = e.variants as TStoredVariant[];
-        const control = await ctx.prisma.flowVersion.findUniqueOrThrow({ where: { flowId_number: { flowId: e.flowId, number: variants[0].versionNumber } } });
-        const content = control.content as unknown as TFlowContent;
+        const control = await ctx.prisma.flowVersion.findUniqueOrThrow({ where: { flowId_number: { flowId: e.flowId, number: e.variants[0].versionNumber } } });
         return experimentResults(ctx.prisma, {
-          id: e.id, environmentId: e.environmentId, variants, flowKey: e.flow.key, activationEvent: content.activation.event, activationWindowHours: e.activationWindowHours,
+          id: e.id, environmentId: e.environmentId, variants: e.variants, flowKey: e.flow.key, activationEvent: control.content.activation.event, activationWindowHours: e.activationWindowHours,
         });
       },
     }),
@@ -101,29 +98,27 @@ builder.prismaObject('Experiment', {
 });
 
 builder.queryField('experiments', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: ['Experiment'],
     args: { flowKey: t.arg.string({ required: false }) },
-    resolve: (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.experiment.findMany({
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.experiment.findMany({
         ...query,
-        where: { workspaceId: principal.workspaceId, ...(args.flowKey ? { flow: { key: args.flowKey } } : {}) },
+        where: { workspaceId: ctx.principal.workspaceId, ...(args.flowKey ? { flow: { key: args.flowKey } } : {}) },
         orderBy: { createdAt: 'desc' },
-      });
-    },
+      }),
   }),
 );
 
 builder.queryField('experiment', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Experiment',
     nullable: true,
     args: { key: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.experiment.findUnique({ ...query, where: { workspaceId_key: { workspaceId: principal.workspaceId, key: args.key } } });
-    },
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.experiment.findUnique({ ...query, where: { workspaceId_key: { workspaceId: ctx.principal.workspaceId, key: args.key } } }),
   }),
 );
 
@@ -158,52 +153,53 @@ async function findExperimentOrThrow(tx: Prisma.TransactionClient, workspaceId: 
   return experiment;
 }
 
-/** A change to an experiment: found, changed, audited in one transaction; every process told. */
-async function changeExperiment(
-  ctx: TContext, key: string, action: string,
-  change: (tx: Prisma.TransactionClient, experiment: Awaited<ReturnType<typeof findExperimentOrThrow>>, principal: ReturnType<typeof requireRole>) => Promise<unknown>,
+type TExperimentRow = Awaited<ReturnType<typeof findExperimentOrThrow>>;
+
+/** A publisher's change to an existing experiment; audited as `action`, and served at once everywhere. */
+function changeExperiment(
+  ctx: TContext & { principal: TManagementPrincipal }, key: string, action: string,
+  change: (tx: Prisma.TransactionClient, experiment: TExperimentRow, principal: TManagementPrincipal) => Promise<TAuditFact[] | void>,
+  onDuplicate?: () => Error,
 ) {
-  const principal = requireRole(ctx, 'publisher');
-  const id = await ctx.prisma.$transaction(async (tx) => {
-    const experiment = await findExperimentOrThrow(tx, principal.workspaceId, key);
-    await change(tx, experiment, principal);
-    await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action, targetType: 'experiment', targetId: experiment.id, data: { key } });
-    return experiment.id;
+  return managementWrite(ctx, {
+    notify: { type: 'content', workspaceId: ctx.principal.workspaceId },
+    onDuplicate,
+    change: async (tx, principal) => {
+      const experiment = await findExperimentOrThrow(tx, principal.workspaceId, key);
+      const alsoAudited = (await change(tx, experiment, principal)) ?? [];
+      return { value: experiment.id, audit: [{ action, targetType: 'experiment', targetId: experiment.id, data: { key } }, ...alsoAudited] };
+    },
   });
-  await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
-  return id;
 }
 
 builder.mutationField('createExperiment', (t) =>
-  t.prismaField({
+  t.withAuth({ editor: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Experiment',
     description: 'Creates a draft experiment; a publisher launches it',
     errors: { types: WRITE_ERRORS },
-    args: { input: t.arg({ type: CreateExperimentInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'editor');
-      const input = parseInput(ZExperimentInput, withoutNulls(args.input));
-      const id = await ctx.prisma.$transaction(async (tx) => {
-        if (await tx.experiment.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: input.key } } })) {
-          invalid('key', `An experiment "${input.key}" already exists`);
-        }
-        const flow = await findFlowOrThrow(tx, principal.workspaceId, input.flowKey);
-        const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, input.environmentKey);
-        const versions = await tx.flowVersion.findMany({ where: { flowId: flow.id }, select: { number: true } });
-        input.variants.forEach((variant, index) => {
-          if (!versions.some((v) => v.number === variant.versionNumber)) invalid(`variants.${index}.versionNumber`, `Flow "${flow.key}" has no version ${variant.versionNumber}`);
-        });
-        const experiment = await tx.experiment.create({
-          data: {
-            workspaceId: principal.workspaceId, flowId: flow.id, environmentId: environment.id, key: input.key, name: input.name,
-            variants: input.variants, coverage: input.coverage, seed: input.seed ?? input.key, hashAttribute: input.hashAttribute,
-            fallbackAttribute: input.fallbackAttribute ?? null,
-            namespace: input.namespace ? [input.namespace.id, input.namespace.start, input.namespace.end] : undefined,
-            activationWindowHours: input.activationWindowHours ?? null, createdBy: principal.actor,
-          },
-        });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'experiment.create', targetType: 'experiment', targetId: experiment.id, data: { key: input.key } });
-        return experiment.id;
+    args: { input: t.arg({ type: CreateExperimentInput, required: true }).validate(graphqlInput(ZExperimentInput)) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const id = await managementWrite(ctx, {
+        onDuplicate: () => new ValidationError([{ path: 'key', message: `An experiment "${input.key}" already exists` }]),
+        change: async (tx, principal) => {
+          const flow = await findFlowOrThrow(tx, principal.workspaceId, input.flowKey);
+          const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, input.environmentKey);
+          const versions = await tx.flowVersion.findMany({ where: { flowId: flow.id }, select: { number: true } });
+          input.variants.forEach((variant, index) => {
+            if (!versions.some((v) => v.number === variant.versionNumber)) invalid(`variants.${index}.versionNumber`, `Flow "${flow.key}" has no version ${variant.versionNumber}`);
+          });
+          const experiment = await tx.experiment.create({
+            data: {
+              workspaceId: principal.workspaceId, flowId: flow.id, environmentId: environment.id, key: input.key, name: input.name,
+              variants: input.variants, coverage: input.coverage, seed: input.seed ?? input.key, hashAttribute: input.hashAttribute,
+              fallbackAttribute: input.fallbackAttribute ?? null,
+              namespace: input.namespace ? [input.namespace.id, input.namespace.start, input.namespace.end] : undefined,
+              activationWindowHours: input.activationWindowHours ?? null, createdBy: principal.actor,
+            },
+          });
+          return { value: experiment.id, audit: { action: 'experiment.create', targetType: 'experiment', targetId: experiment.id, data: { key: input.key } } };
+        },
       });
       return ctx.prisma.experiment.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -211,39 +207,45 @@ builder.mutationField('createExperiment', (t) =>
 );
 
 builder.mutationField('launchExperiment', (t) =>
-  t.prismaField({
+  t.withAuth({ publisher: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Experiment',
     errors: { types: WRITE_ERRORS_WITH_CONFLICT },
     args: { key: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
+      const alreadyRunning = (name: string) => new ConflictError(`Experiment "${name}" already runs on this flow in this environment; stop it first`);
       const id = await changeExperiment(ctx, args.key, 'experiment.launch', async (tx, experiment) => {
         if (experiment.status !== 'draft') invalid('key', `Only a draft can be launched; this experiment is ${experiment.status}`);
         const release = await tx.flowRelease.findUnique({ where: { flowId_environmentId: { flowId: experiment.flowId, environmentId: experiment.environmentId } } });
         if (!release) invalid('key', 'Publish the flow to this environment before launching an experiment on it');
         const running = await tx.experiment.findFirst({ where: { flowId: experiment.flowId, environmentId: experiment.environmentId, status: 'running' } });
-        if (running) throw new ConflictError(`Experiment "${running.key}" already runs on this flow in this environment; stop it first`);
+        if (running) throw alreadyRunning(running.key);
         await tx.experiment.update({ where: { id: experiment.id }, data: { status: 'running', startedAt: new Date() } });
-      });
+      // Two launches at once both pass the check above; the database's one-running index refuses the second.
+      }, () => alreadyRunning('another'));
       return ctx.prisma.experiment.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
 );
 
 builder.mutationField('updateExperimentWeights', (t) =>
-  t.prismaField({
+  t.withAuth({ publisher: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Experiment',
     description: 'New weights apply to users not yet exposed; exposed users keep their variant',
     errors: { types: WRITE_ERRORS },
-    args: { key: t.arg.string({ required: true }), variants: t.arg({ type: [WeightInput], required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const input = parseInput(ZExperimentWeightsInput, { variants: args.variants });
-      const id = await changeExperiment(ctx, args.key, 'experiment.weights', async (tx, experiment) => {
+    args: t.validate(
+      { key: t.arg.string({ required: true }), variants: t.arg({ type: [WeightInput], required: true }) },
+      z.object({ key: z.string() }).and(ZExperimentWeightsInput),
+    ),
+    resolve: async (query, _root, input, ctx) => {
+      const id = await changeExperiment(ctx, input.key, 'experiment.weights', async (tx, experiment) => {
         if (experiment.status === 'stopped') invalid('key', 'This experiment has stopped');
-        const variants = experiment.variants as TStoredVariant[];
+        const variants = experiment.variants;
         const keys = new Set(input.variants.map((v) => v.key));
         if (keys.size !== variants.length || variants.some((v) => !keys.has(v.key))) invalid('variants', `Give a weight for each of: ${variants.map((v) => v.key).join(', ')}`);
         const weights = new Map(input.variants.map((v) => [v.key, v.weight]));
-        await tx.experiment.update({ where: { id: experiment.id }, data: { variants: variants.map((v) => ({ ...v, weight: weights.get(v.key)! })) } });
+        await tx.experiment.update({ where: { id: experiment.id }, data: { variants: variants.map((v) => ({ ...v, weight: weights.get(v.key) ?? v.weight })) } });
       });
       return ctx.prisma.experiment.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -251,7 +253,8 @@ builder.mutationField('updateExperimentWeights', (t) =>
 );
 
 builder.mutationField('stopExperiment', (t) =>
-  t.prismaField({
+  t.withAuth({ publisher: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Experiment',
     errors: { types: WRITE_ERRORS },
     args: { key: t.arg.string({ required: true }) },
@@ -266,7 +269,8 @@ builder.mutationField('stopExperiment', (t) =>
 );
 
 builder.mutationField('shipWinner', (t) =>
-  t.prismaField({
+  t.withAuth({ publisher: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Experiment',
     description: "Publishes the chosen variant's version to the experiment's environment and stops the experiment",
     errors: { types: WRITE_ERRORS },
@@ -274,13 +278,16 @@ builder.mutationField('shipWinner', (t) =>
     resolve: async (query, _root, args, ctx) => {
       const id = await changeExperiment(ctx, args.key, 'experiment.ship', async (tx, experiment, principal) => {
         if (experiment.status === 'draft') invalid('key', 'Launch the experiment before shipping a winner');
-        const winner = (experiment.variants as TStoredVariant[]).find((v) => v.key === args.variantKey);
+        const winner = experiment.variants.find((v) => v.key === args.variantKey);
         if (!winner) invalid('variantKey', `No variant "${args.variantKey}" in this experiment`);
-        await publishVersion(tx, principal, experiment.flowId, experiment.environmentId, winner.versionNumber);
+        const moved = await publishVersion(tx, principal, experiment.flowId, experiment.environmentId, winner.versionNumber);
         await tx.experiment.update({
           where: { id: experiment.id },
           data: { status: 'stopped', stoppedAt: experiment.stoppedAt ?? new Date(), winnerVariantKey: winner.key },
         });
+        return moved
+          ? [{ action: 'flow.publish', targetType: 'flow', targetId: experiment.flowId, data: { environmentId: experiment.environmentId, version: winner.versionNumber } }]
+          : [];
       });
       return ctx.prisma.experiment.findUniqueOrThrow({ ...query, where: { id } });
     },

@@ -2,13 +2,11 @@ import {
   RECOMMENDED_MAX_STEPS, ZFlowContent, ZFlowCreateInput, ZFlowUpdateInput, type TFlowContent,
 } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { recordAudit } from '../audit.ts';
-import { requireRole } from '../auth/guards.ts';
 import { audienceColumns, findFlowOrThrow } from '../domain/flows.ts';
+import { managementWrite } from '../domain/management-write.ts';
 import { starterContent } from '../domain/starter-content.ts';
-import { ConflictError, invalid } from '../errors.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
-import { parseInput, withoutNulls } from '../validate.ts';
+import { ConflictError, ValidationError, invalid } from '../errors.ts';
+import { graphqlInput } from '../validate.ts';
 import { WRITE_ERRORS, WRITE_ERRORS_WITH_CONFLICT } from './errors.ts';
 
 builder.prismaObject('Flow', {
@@ -37,7 +35,7 @@ builder.prismaObject('FlowDraft', {
     updatedBy: t.exposeString('updatedBy'),
     warnings: t.stringList({
       description: 'Advice that does not block saving or publishing',
-      resolve: (draft) => draftWarnings(draft.content as unknown as TFlowContent),
+      resolve: (draft) => draftWarnings(draft.content),
     }),
   }),
 });
@@ -50,29 +48,27 @@ function draftWarnings(content: TFlowContent): string[] {
 }
 
 builder.queryField('flows', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: ['Flow'],
     args: { includeArchived: t.arg.boolean({ required: false, defaultValue: false }) },
-    resolve: (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.flow.findMany({
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.flow.findMany({
         ...query,
-        where: { workspaceId: principal.workspaceId, ...(args.includeArchived ? {} : { archivedAt: null }) },
+        where: { workspaceId: ctx.principal.workspaceId, ...(args.includeArchived ? {} : { archivedAt: null }) },
         orderBy: [{ priority: 'desc' }, { key: 'asc' }],
-      });
-    },
+      }),
   }),
 );
 
 builder.queryField('flow', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Flow',
     nullable: true,
     args: { key: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.flow.findUnique({ ...query, where: { workspaceId_key: { workspaceId: principal.workspaceId, key: args.key } } });
-    },
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.flow.findUnique({ ...query, where: { workspaceId_key: { workspaceId: ctx.principal.workspaceId, key: args.key } } }),
   }),
 );
 
@@ -94,30 +90,28 @@ const UpdateFlowInput = builder.inputType('UpdateFlowInput', {
   fields: (t) => ({ name: t.string(), priority: t.int(), audience: t.field({ type: AudienceInput }) }),
 });
 
-
 builder.mutationField('createFlow', (t) =>
-  t.prismaField({
+  t.withAuth({ editor: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Flow',
     errors: { types: WRITE_ERRORS },
-    args: { input: t.arg({ type: CreateFlowInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'editor');
-      const input = parseInput(ZFlowCreateInput, withoutNulls(args.input));
-      const id = await ctx.prisma.$transaction(async (tx) => {
-        const taken = await tx.flow.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: input.key } } });
-        if (taken) invalid('key', `A flow "${input.key}" already exists`);
-        const flow = await tx.flow.create({
-          data: {
-            workspaceId: principal.workspaceId,
-            key: input.key,
-            name: input.name,
-            priority: input.priority,
-            ...(await audienceColumns(tx, principal.workspaceId, input.audience)),
-            draft: { create: { content: starterContent(input.name) as Prisma.InputJsonObject, updatedBy: principal.actor } },
-          },
-        });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'flow.create', targetType: 'flow', targetId: flow.id, data: { key: input.key, name: input.name } });
-        return flow.id;
+    args: { input: t.arg({ type: CreateFlowInput, required: true }).validate(graphqlInput(ZFlowCreateInput)) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const id = await managementWrite(ctx, {
+        onDuplicate: () => new ValidationError([{ path: 'key', message: `A flow "${input.key}" already exists` }]),
+        change: async (tx, principal) => {
+          const flow = await tx.flow.create({
+            data: {
+              workspaceId: principal.workspaceId,
+              key: input.key,
+              name: input.name,
+              priority: input.priority,
+              ...(await audienceColumns(tx, principal.workspaceId, input.audience)),
+              draft: { create: { content: starterContent(input.name), updatedBy: principal.actor } },
+            },
+          });
+          return { value: flow.id, audit: { action: 'flow.create', targetType: 'flow', targetId: flow.id, data: { key: input.key, name: input.name } } };
+        },
       });
       return ctx.prisma.flow.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -125,45 +119,54 @@ builder.mutationField('createFlow', (t) =>
 );
 
 builder.mutationField('updateFlow', (t) =>
-  t.prismaField({
+  t.withAuth({ editor: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Flow',
     description: 'Rename, reprioritise or retarget a flow; takes effect at once in every environment',
     errors: { types: WRITE_ERRORS },
-    args: { key: t.arg.string({ required: true }), input: t.arg({ type: UpdateFlowInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'editor');
-      const input = parseInput(ZFlowUpdateInput, withoutNulls(args.input));
-      const id = await ctx.prisma.$transaction(async (tx) => {
-        const flow = await findFlowOrThrow(tx, principal.workspaceId, args.key);
-        await tx.flow.update({
-          where: { id: flow.id },
-          data: { name: input.name, priority: input.priority, ...(await audienceColumns(tx, principal.workspaceId, input.audience)) },
-        });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'flow.update', targetType: 'flow', targetId: flow.id, data: JSON.parse(JSON.stringify(input)) });
-        return flow.id;
+    args: {
+      key: t.arg.string({ required: true }),
+      input: t.arg({ type: UpdateFlowInput, required: true }).validate(graphqlInput(ZFlowUpdateInput)),
+    },
+    resolve: async (query, _root, { key, input }, ctx) => {
+      const id = await managementWrite(ctx, {
+        notify: { type: 'content', workspaceId: ctx.principal.workspaceId },
+        change: async (tx, principal) => {
+          const flow = await findFlowOrThrow(tx, principal.workspaceId, key);
+          await tx.flow.update({
+            where: { id: flow.id },
+            data: { name: input.name, priority: input.priority, ...(await audienceColumns(tx, principal.workspaceId, input.audience)) },
+          });
+          return { value: flow.id, audit: { action: 'flow.update', targetType: 'flow', targetId: flow.id, data: toAuditData(input) } };
+        },
       });
-      await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
       return ctx.prisma.flow.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
 );
 
+/** The input as stored JSON: absent fields dropped, as JSON.stringify does. */
+function toAuditData(input: object): PrismaJson.AuditData {
+  return JSON.parse(JSON.stringify(input)) as PrismaJson.AuditData; // JSON.parse is untyped
+}
+
 function archiveMutation(name: 'archiveFlow' | 'restoreFlow', archived: boolean) {
   builder.mutationField(name, (t) =>
-    t.prismaField({
+    t.withAuth({ editor: true }).prismaField({
+      skipTypeScopes: true,
       type: 'Flow',
       description: archived ? 'Stops serving the flow everywhere; versions and history are kept' : 'Undoes archiveFlow',
       errors: { types: WRITE_ERRORS },
       args: { key: t.arg.string({ required: true }) },
       resolve: async (query, _root, args, ctx) => {
-        const principal = requireRole(ctx, 'editor');
-        const id = await ctx.prisma.$transaction(async (tx) => {
-          const flow = await findFlowOrThrow(tx, principal.workspaceId, args.key);
-          await tx.flow.update({ where: { id: flow.id }, data: { archivedAt: archived ? new Date() : null } });
-          await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: archived ? 'flow.archive' : 'flow.restore', targetType: 'flow', targetId: flow.id });
-          return flow.id;
+        const id = await managementWrite(ctx, {
+          notify: { type: 'content', workspaceId: ctx.principal.workspaceId },
+          change: async (tx, principal) => {
+            const flow = await findFlowOrThrow(tx, principal.workspaceId, args.key);
+            await tx.flow.update({ where: { id: flow.id }, data: { archivedAt: archived ? new Date() : null } });
+            return { value: flow.id, audit: { action: archived ? 'flow.archive' : 'flow.restore', targetType: 'flow', targetId: flow.id } };
+          },
         });
-        await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
         return ctx.prisma.flow.findUniqueOrThrow({ ...query, where: { id } });
       },
     }),
@@ -173,35 +176,35 @@ archiveMutation('archiveFlow', true);
 archiveMutation('restoreFlow', false);
 
 builder.mutationField('saveDraft', (t) =>
-  t.prismaField({
+  t.withAuth({ editor: true }).prismaField({
+    skipTypeScopes: true,
     type: 'FlowDraft',
     description: 'Saves the draft if `revision` is still current; otherwise fails with CONFLICT and changes nothing',
     errors: { types: WRITE_ERRORS_WITH_CONFLICT },
     args: {
       flowKey: t.arg.string({ required: true }),
       revision: t.arg.int({ required: true }),
-      content: t.arg({ type: 'JSON', required: true }),
+      content: t.arg({ type: 'JSON', required: true }).validate(ZFlowContent),
     },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'editor');
-      const content = parseInput(ZFlowContent, args.content, ['content']);
-      const flowId = await ctx.prisma.$transaction(async (tx) => {
-        const flow = await findFlowOrThrow(tx, principal.workspaceId, args.flowKey);
-        if (flow.archivedAt) invalid('flowKey', 'Restore the flow before editing it');
-        // Compare-and-set in one statement: of two concurrent saves at one revision, exactly one matches.
-        const { count } = await tx.flowDraft.updateMany({
-          where: { flowId: flow.id, revision: args.revision },
-          data: { content: content as Prisma.InputJsonObject, revision: { increment: 1 }, updatedBy: principal.actor },
-        });
-        if (count === 0) {
-          const current = await tx.flowDraft.findUnique({ where: { flowId: flow.id } });
-          throw new ConflictError(
-            `The draft was saved by ${current?.updatedBy ?? 'someone else'} since revision ${args.revision}; reload it and reapply your edits`,
-            current?.revision ?? null,
-          );
-        }
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'draft.save', targetType: 'flow', targetId: flow.id, data: { revision: args.revision + 1 } });
-        return flow.id;
+    resolve: async (query, _root, { flowKey, revision, content }, ctx) => {
+      const flowId = await managementWrite(ctx, {
+        change: async (tx, principal) => {
+          const flow = await findFlowOrThrow(tx, principal.workspaceId, flowKey);
+          if (flow.archivedAt) invalid('flowKey', 'Restore the flow before editing it');
+          // Compare-and-set in one statement: of two concurrent saves at one revision, exactly one matches.
+          const { count } = await tx.flowDraft.updateMany({
+            where: { flowId: flow.id, revision },
+            data: { content, revision: { increment: 1 }, updatedBy: principal.actor },
+          });
+          if (count === 0) {
+            const current = await tx.flowDraft.findUnique({ where: { flowId: flow.id } });
+            throw new ConflictError(
+              `The draft was saved by ${current?.updatedBy ?? 'someone else'} since revision ${revision}; reload it and reapply your edits`,
+              current?.revision ?? null,
+            );
+          }
+          return { value: flow.id, audit: { action: 'draft.save', targetType: 'flow', targetId: flow.id, data: { revision: revision + 1 } } };
+        },
       });
       return ctx.prisma.flowDraft.findUniqueOrThrow({ ...query, where: { flowId } });
     },

@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import './root.ts';
 import './scalars.ts';
 import './errors.ts';
 import './environments.ts';

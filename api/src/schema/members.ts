@@ -1,13 +1,11 @@
 import { ZAcceptInviteInput, ZInviteInput, ZRole, ZSetupInput, ZSignInInput } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { recordAudit } from '../audit.ts';
-import { requireRole } from '../auth/guards.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { hashToken, newInviteToken, openSession } from '../auth/sessions.ts';
 import { ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError, ValidationError, invalid } from '../errors.ts';
 import { isUuid } from '../domain/ids.ts';
+import { auditedWrite, managementWrite } from '../domain/management-write.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { parseInput } from '../validate.ts';
 import { Role } from './api-keys.ts';
 import { WRITE_ERRORS } from './errors.ts';
 
@@ -49,14 +47,16 @@ const Invitation = builder.objectRef<{ email: string; workspaceName: string; rol
 });
 
 builder.queryField('setupRequired', (t) =>
-  t.boolean({
+  t.withAuth({ anyone: true }).boolean({
+    skipTypeScopes: true,
     description: 'True until the first member exists; the studio then offers to create the first admin',
     resolve: async (_root, _args, ctx) => (await ctx.prisma.member.count()) === 0,
   }),
 );
 
 builder.queryField('me', (t) =>
-  t.prismaField({
+  t.withAuth({ anyone: true }).prismaField({
+    skipTypeScopes: true,
     type: Member,
     nullable: true,
     description: 'The signed-in member, or null for API keys and anonymous callers',
@@ -66,17 +66,17 @@ builder.queryField('me', (t) =>
 );
 
 builder.queryField('members', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: [Member],
-    resolve: (query, _root, _args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.member.findMany({ ...query, where: { workspaceId: principal.workspaceId }, orderBy: { createdAt: 'asc' } });
-    },
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.member.findMany({ ...query, where: { workspaceId: ctx.principal.workspaceId }, orderBy: { createdAt: 'asc' } }),
   }),
 );
 
 builder.queryField('invitation', (t) =>
-  t.field({
+  t.withAuth({ anyone: true }).field({
+    skipTypeScopes: true,
     type: Invitation,
     nullable: true,
     args: { token: t.arg.string({ required: true }) },
@@ -93,35 +93,40 @@ const SetupInput = builder.inputType('SetupInput', {
 });
 
 builder.mutationField('setupFirstAdmin', (t) =>
-  t.field({
+  t.withAuth({ anyone: true }).field({
+    skipTypeScopes: true,
     type: SignedIn,
     description: 'Creates the first admin of the (first) workspace; refused once any member exists',
     errors: { types: [ValidationError, ForbiddenError] },
-    args: { input: t.arg({ type: SetupInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const input = parseInput(ZSetupInput, args.input);
+    args: { input: t.arg({ type: SetupInput, required: true }).validate(ZSetupInput) },
+    resolve: async (_root, { input }, ctx) => {
       const passwordHash = await hashPassword(input.password);
-      return ctx.prisma.$transaction(async (tx) => {
-        // Two first visits at once: the advisory lock lets one through; the other sees a member.
-        if (ctx.services.db.driver === 'postgres') await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SETUP_LOCK_ID})`;
-        if ((await tx.member.count()) > 0) throw new ForbiddenError('The studio is already set up; sign in instead');
-        const workspace = (await tx.workspace.findFirst({ orderBy: { createdAt: 'asc' } }))
-          ?? (await tx.workspace.create({ data: { slug: 'main', name: 'My workspace', environments: { create: [{ key: 'production', name: 'Production' }, { key: 'staging', name: 'Staging' }] } } }));
-        const member = await tx.member.create({ data: { workspaceId: workspace.id, email: input.email, name: input.name, role: 'admin', passwordHash } });
-        await recordAudit(tx, { workspaceId: workspace.id, actor: input.email, action: 'member.setup', targetType: 'member', targetId: member.id });
-        return { ...(await openSession(tx, member.id)), memberId: member.id };
+      return auditedWrite(ctx, {
+        change: async (tx) => {
+          // Two first visits at once: the advisory lock lets one through; the other sees a member.
+          if (ctx.services.db.driver === 'postgres') await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SETUP_LOCK_ID})`;
+          if ((await tx.member.count()) > 0) throw new ForbiddenError('The studio is already set up; sign in instead');
+          const workspace = (await tx.workspace.findFirst({ orderBy: { createdAt: 'asc' } }))
+            ?? (await tx.workspace.create({ data: { slug: 'main', name: 'My workspace', environments: { create: [{ key: 'production', name: 'Production' }, { key: 'staging', name: 'Staging' }] } } }));
+          const member = await tx.member.create({ data: { workspaceId: workspace.id, email: input.email, name: input.name, role: 'admin', passwordHash } });
+          return {
+            value: { ...(await openSession(tx, member.id)), memberId: member.id },
+            by: { workspaceId: workspace.id, actor: input.email },
+            audit: { action: 'member.setup', targetType: 'member', targetId: member.id },
+          };
+        },
       });
     },
   }),
 );
 
 builder.mutationField('signIn', (t) =>
-  t.field({
+  t.withAuth({ anyone: true }).field({
+    skipTypeScopes: true,
     type: SignedIn,
     errors: { types: [ValidationError, UnauthenticatedError, RateLimitedError] },
-    args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const input = parseInput(ZSignInInput, args);
+    args: t.validate({ email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) }, ZSignInInput),
+    resolve: async (_root, input, ctx) => {
       const limiter = ctx.services.signIns;
       if (limiter.isLimited(input.email)) throw new RateLimitedError('Too many failed attempts; try again in 15 minutes');
       const member = await ctx.prisma.member.findUnique({ where: { email: input.email } });
@@ -137,7 +142,8 @@ builder.mutationField('signIn', (t) =>
 );
 
 builder.mutationField('signOut', (t) =>
-  t.boolean({
+  t.withAuth({ anyone: true }).boolean({
+    skipTypeScopes: true,
     description: 'Ends the calling session',
     resolve: async (_root, _args, ctx) => {
       const principal = ctx.principal;
@@ -154,21 +160,21 @@ const InviteInput = builder.inputType('InviteMemberInput', {
 });
 
 builder.mutationField('inviteMember', (t) =>
-  t.field({
+  t.withAuth({ admin: true }).field({
+    skipTypeScopes: true,
     type: Invited,
     errors: { types: WRITE_ERRORS },
-    args: { input: t.arg({ type: InviteInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const principal = requireRole(ctx, 'admin');
-      const input = parseInput(ZInviteInput, args.input);
+    args: { input: t.arg({ type: InviteInput, required: true }).validate(ZInviteInput) },
+    resolve: async (_root, { input }, ctx) => {
       const invite = newInviteToken();
-      const memberId = await ctx.prisma.$transaction(async (tx) => {
-        if (await tx.member.findUnique({ where: { email: input.email } })) invalid('email', 'This email already belongs to a member');
-        const member = await tx.member.create({
-          data: { workspaceId: principal.workspaceId, email: input.email, name: input.email.split('@')[0], role: input.role, inviteTokenHash: invite.tokenHash, inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS) },
-        });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'member.invite', targetType: 'member', targetId: member.id, data: { email: input.email, role: input.role } });
-        return member.id;
+      const memberId = await managementWrite(ctx, {
+        onDuplicate: () => new ValidationError([{ path: 'email', message: 'This email already belongs to a member' }]),
+        change: async (tx, principal) => {
+          const member = await tx.member.create({
+            data: { workspaceId: principal.workspaceId, email: input.email, name: input.email.split('@')[0], role: input.role, inviteTokenHash: invite.tokenHash, inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS) },
+          });
+          return { value: member.id, audit: { action: 'member.invite', targetType: 'member', targetId: member.id, data: { email: input.email, role: input.role } } };
+        },
       });
       return { memberId, inviteToken: invite.token };
     },
@@ -180,19 +186,24 @@ const AcceptInput = builder.inputType('AcceptInvitationInput', {
 });
 
 builder.mutationField('acceptInvitation', (t) =>
-  t.field({
+  t.withAuth({ anyone: true }).field({
+    skipTypeScopes: true,
     type: SignedIn,
     errors: { types: [ValidationError, NotFoundError] },
-    args: { input: t.arg({ type: AcceptInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const input = parseInput(ZAcceptInviteInput, args.input);
+    args: { input: t.arg({ type: AcceptInput, required: true }).validate(ZAcceptInviteInput) },
+    resolve: async (_root, { input }, ctx) => {
       const passwordHash = await hashPassword(input.password);
-      return ctx.prisma.$transaction(async (tx) => {
-        const member = await tx.member.findUnique({ where: { inviteTokenHash: hashToken(input.token) } });
-        if (!member || !member.inviteExpiresAt || member.inviteExpiresAt < new Date()) throw new NotFoundError('invitation', 'link');
-        await tx.member.update({ where: { id: member.id }, data: { name: input.name, passwordHash, inviteTokenHash: null, inviteExpiresAt: null } });
-        await recordAudit(tx, { workspaceId: member.workspaceId, actor: member.email, action: 'member.join', targetType: 'member', targetId: member.id });
-        return { ...(await openSession(tx, member.id)), memberId: member.id };
+      return auditedWrite(ctx, {
+        change: async (tx) => {
+          const member = await tx.member.findUnique({ where: { inviteTokenHash: hashToken(input.token) } });
+          if (!member || !member.inviteExpiresAt || member.inviteExpiresAt < new Date()) throw new NotFoundError('invitation', 'link');
+          await tx.member.update({ where: { id: member.id }, data: { name: input.name, passwordHash, inviteTokenHash: null, inviteExpiresAt: null } });
+          return {
+            value: { ...(await openSession(tx, member.id)), memberId: member.id },
+            by: { workspaceId: member.workspaceId, actor: member.email },
+            audit: { action: 'member.join', targetType: 'member', targetId: member.id },
+          };
+        },
       });
     },
   }),
@@ -204,44 +215,45 @@ async function ensureAnotherAdmin(tx: Prisma.TransactionClient, workspaceId: str
 }
 
 builder.mutationField('changeMemberRole', (t) =>
-  t.prismaField({
+  t.withAuth({ admin: true }).prismaField({
+    skipTypeScopes: true,
     type: Member,
     errors: { types: WRITE_ERRORS },
-    args: { memberId: t.arg.id({ required: true }), role: t.arg({ type: Role, required: true }) },
+    args: { memberId: t.arg.id({ required: true }), role: t.arg({ type: Role, required: true }).validate(ZRole) },
     resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'admin');
-      const role = parseInput(ZRole, args.role, ['role']);
       const id = String(args.memberId);
-      await ctx.prisma.$transaction(async (tx) => {
-        const member = await findMemberOrThrow(tx, principal.workspaceId, id);
-        if (member.role === 'admin' && role !== 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
-        await tx.member.update({ where: { id }, data: { role } });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'member.role', targetType: 'member', targetId: id, data: { email: member.email, from: member.role, to: role } });
+      await managementWrite(ctx, {
+        notify: { type: 'keys' },
+        change: async (tx, principal) => {
+          const member = await findMemberOrThrow(tx, principal.workspaceId, id);
+          if (member.role === 'admin' && args.role !== 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
+          await tx.member.update({ where: { id }, data: { role: args.role } });
+          return { value: id, audit: { action: 'member.role', targetType: 'member', targetId: id, data: { email: member.email, from: member.role, to: args.role } } };
+        },
       });
-      await ctx.services.bus.publish({ type: 'keys' });
       return ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
 );
 
 builder.mutationField('removeMember', (t) =>
-  t.prismaField({
+  t.withAuth({ admin: true }).prismaField({
+    skipTypeScopes: true,
     type: Member,
     errors: { types: WRITE_ERRORS },
     args: { memberId: t.arg.id({ required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'admin');
+    resolve: (query, _root, args, ctx) => {
       const id = String(args.memberId);
-      if (id === principal.credentialId) invalid('memberId', 'You cannot remove yourself');
-      const removed = await ctx.prisma.$transaction(async (tx) => {
-        const member = await findMemberOrThrow(tx, principal.workspaceId, id);
-        if (member.role === 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
-        const deleted = await tx.member.delete({ ...query, where: { id } });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'member.remove', targetType: 'member', targetId: id, data: { email: member.email } });
-        return deleted;
+      if (id === ctx.principal.credentialId) invalid('memberId', 'You cannot remove yourself');
+      return managementWrite(ctx, {
+        notify: { type: 'keys' },
+        change: async (tx, principal) => {
+          const member = await findMemberOrThrow(tx, principal.workspaceId, id);
+          if (member.role === 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
+          const deleted = await tx.member.delete({ ...query, where: { id } });
+          return { value: deleted, audit: { action: 'member.remove', targetType: 'member', targetId: id, data: { email: member.email } } };
+        },
       });
-      await ctx.services.bus.publish({ type: 'keys' });
-      return removed;
     },
   }),
 );

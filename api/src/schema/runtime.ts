@@ -1,7 +1,5 @@
 import { resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { requirePublicKey } from '../auth/guards.ts';
-import { parseInput } from '../validate.ts';
 
 type TR = TResolvedOnboarding;
 
@@ -106,25 +104,24 @@ export const OnboardingUserInput = builder.inputType('OnboardingUserInput', {
 });
 
 builder.queryField('onboarding', (t) =>
-  t.field({
+  t.withAuth({ publicKey: true }).field({
+    skipTypeScopes: true,
     type: Onboarding,
     nullable: true,
     description: 'Runtime (public key): the onboarding this user should get now, or null',
     args: {
-      user: t.arg({ type: OnboardingUserInput, required: true }),
-      locale: t.arg.string({ required: false }),
+      user: t.arg({ type: OnboardingUserInput, required: true }).validate(ZRuntimeUser),
+      locale: t.arg.string({ required: false }).validate(ZLocale.nullish()),
     },
-    resolve: async (_root, args, ctx) => {
-      const { environmentId } = requirePublicKey(ctx);
-      const user = parseInput(ZRuntimeUser, { id: String(args.user.id), attributes: args.user.attributes }, ['user']);
-      const locale = args.locale == null ? null : parseInput(ZLocale, args.locale, ['locale']);
+    resolve: async (_root, { user, locale }, ctx) => {
+      const { environmentId } = ctx.principal;
       const [snapshot, profile] = await Promise.all([
         ctx.services.snapshots.get(environmentId),
         ctx.services.profiles.get(environmentId, user.id),
       ]);
       const runtimeUser = { id: user.id, attributes: { ...user.attributes, ...profile.answers } };
       const onboarding = resolveOnboarding(snapshot, runtimeUser, {
-        locale,
+        locale: locale ?? null,
         progressFor: (flowKey) => profile.progress.get(flowKey),
         stickyVariantFor: (experimentKey) => profile.exposures.get(experimentKey),
       });

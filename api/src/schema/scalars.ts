@@ -3,6 +3,3 @@ import { builder } from '../builder.ts';
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
-
-builder.queryType({});
-builder.mutationType({});

@@ -1,10 +1,9 @@
 import { evalCondition, evaluationAttributes, ZCondition, ZRuntimeUser, ZSegmentInput, ZSegmentUpdateInput, type TCondition } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { recordAudit } from '../audit.ts';
-import { requireRole } from '../auth/guards.ts';
-import { ConflictError, NotFoundError, invalid } from '../errors.ts';
+import { managementWrite } from '../domain/management-write.ts';
+import { ConflictError, NotFoundError, ValidationError, invalid } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { parseInput, withoutNulls } from '../validate.ts';
+import { graphqlInput } from '../validate.ts';
 import { WRITE_ERRORS, WRITE_ERRORS_WITH_CONFLICT } from './errors.ts';
 
 builder.prismaObject('Segment', {
@@ -20,24 +19,22 @@ builder.prismaObject('Segment', {
 });
 
 builder.queryField('segments', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: ['Segment'],
-    resolve: (query, _root, _args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.segment.findMany({ ...query, where: { workspaceId: principal.workspaceId }, orderBy: { key: 'asc' } });
-    },
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.segment.findMany({ ...query, where: { workspaceId: ctx.principal.workspaceId }, orderBy: { key: 'asc' } }),
   }),
 );
 
 builder.queryField('segment', (t) =>
-  t.prismaField({
+  t.withAuth({ viewer: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Segment',
     nullable: true,
     args: { key: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      return ctx.prisma.segment.findUnique({ ...query, where: { workspaceId_key: { workspaceId: principal.workspaceId, key: args.key } } });
-    },
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.segment.findUnique({ ...query, where: { workspaceId_key: { workspaceId: ctx.principal.workspaceId, key: args.key } } }),
   }),
 );
 
@@ -46,27 +43,26 @@ const SampleUserInput = builder.inputType('SampleUserInput', {
 });
 
 builder.queryField('segmentMatches', (t) =>
-  t.boolean({
+  t.withAuth({ viewer: true }).boolean({
+    skipTypeScopes: true,
     description: 'Whether a sample user matches a saved segment (`segmentKey`) or an unsaved `condition`',
     args: {
-      user: t.arg({ type: SampleUserInput, required: true }),
+      user: t.arg({ type: SampleUserInput, required: true }).validate(ZRuntimeUser),
       segmentKey: t.arg.string({ required: false }),
-      condition: t.arg({ type: 'JSON', required: false }),
+      condition: t.arg({ type: 'JSON', required: false }).validate(ZCondition.nullish()),
     },
-    resolve: async (_root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      const user = parseInput(ZRuntimeUser, args.user, ['user']);
+    resolve: async (_root, { user, segmentKey, condition: unsaved }, ctx) => {
       let condition: TCondition;
-      if (args.segmentKey) {
-        const segment = await ctx.prisma.segment.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: args.segmentKey } } });
-        if (!segment) throw new NotFoundError('segment', args.segmentKey);
-        condition = segment.condition as TCondition;
-      } else if (args.condition != null) {
-        condition = parseInput(ZCondition, args.condition, ['condition']);
+      if (segmentKey) {
+        const segment = await ctx.prisma.segment.findUnique({ where: { workspaceId_key: { workspaceId: ctx.principal.workspaceId, key: segmentKey } } });
+        if (!segment) throw new NotFoundError('segment', segmentKey);
+        condition = segment.condition;
+      } else if (unsaved) {
+        condition = unsaved;
       } else {
         invalid('segmentKey', 'Give a segmentKey or a condition');
       }
-      return evalCondition(evaluationAttributes({ id: String(user.id), attributes: user.attributes }), condition);
+      return evalCondition(evaluationAttributes({ id: user.id, attributes: user.attributes }), condition);
     },
   }),
 );
@@ -83,21 +79,20 @@ const UpdateSegmentInput = builder.inputType('UpdateSegmentInput', {
 });
 
 builder.mutationField('createSegment', (t) =>
-  t.prismaField({
+  t.withAuth({ editor: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Segment',
     errors: { types: WRITE_ERRORS },
-    args: { input: t.arg({ type: SegmentInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'editor');
-      const input = parseInput(ZSegmentInput, args.input);
-      const id = await ctx.prisma.$transaction(async (tx) => {
-        const taken = await tx.segment.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: input.key } } });
-        if (taken) invalid('key', `A segment "${input.key}" already exists`);
-        const segment = await tx.segment.create({
-          data: { workspaceId: principal.workspaceId, key: input.key, name: input.name, condition: input.condition as Prisma.InputJsonObject },
-        });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'segment.create', targetType: 'segment', targetId: segment.id, data: { key: input.key } });
-        return segment.id;
+    args: { input: t.arg({ type: SegmentInput, required: true }).validate(graphqlInput(ZSegmentInput)) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const id = await managementWrite(ctx, {
+        onDuplicate: () => new ValidationError([{ path: 'key', message: `A segment "${input.key}" already exists` }]),
+        change: async (tx, principal) => {
+          const segment = await tx.segment.create({
+            data: { workspaceId: principal.workspaceId, key: input.key, name: input.name, condition: input.condition },
+          });
+          return { value: segment.id, audit: { action: 'segment.create', targetType: 'segment', targetId: segment.id, data: { key: input.key } } };
+        },
       });
       return ctx.prisma.segment.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -105,51 +100,56 @@ builder.mutationField('createSegment', (t) =>
 );
 
 builder.mutationField('updateSegment', (t) =>
-  t.prismaField({
+  t.withAuth({ editor: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Segment',
     description: 'Takes effect at once for every flow that targets the segment',
     errors: { types: WRITE_ERRORS },
-    args: { key: t.arg.string({ required: true }), input: t.arg({ type: UpdateSegmentInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'editor');
-      const input = parseInput(ZSegmentUpdateInput, withoutNulls(args.input));
-      const id = await ctx.prisma.$transaction(async (tx) => {
-        const segment = await tx.segment.findUnique({ where: { workspaceId_key: { workspaceId: principal.workspaceId, key: args.key } } });
-        if (!segment) throw new NotFoundError('segment', args.key);
-        await tx.segment.update({
-          where: { id: segment.id },
-          data: { name: input.name, condition: input.condition as Prisma.InputJsonObject | undefined },
-        });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'segment.update', targetType: 'segment', targetId: segment.id, data: { key: args.key } });
-        return segment.id;
+    args: {
+      key: t.arg.string({ required: true }),
+      input: t.arg({ type: UpdateSegmentInput, required: true }).validate(graphqlInput(ZSegmentUpdateInput)),
+    },
+    resolve: async (query, _root, { key, input }, ctx) => {
+      const id = await managementWrite(ctx, {
+        notify: { type: 'content', workspaceId: ctx.principal.workspaceId },
+        change: async (tx, principal) => {
+          const segment = await findSegmentOrThrow(tx, principal.workspaceId, key);
+          await tx.segment.update({ where: { id: segment.id }, data: { name: input.name, condition: input.condition } });
+          return { value: segment.id, audit: { action: 'segment.update', targetType: 'segment', targetId: segment.id, data: { key } } };
+        },
       });
-      await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
       return ctx.prisma.segment.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
 );
 
 builder.mutationField('deleteSegment', (t) =>
-  t.prismaField({
+  t.withAuth({ editor: true }).prismaField({
+    skipTypeScopes: true,
     type: 'Segment',
     description: 'Deletes a segment no flow targets; fails with CONFLICT naming the flows otherwise',
     errors: { types: WRITE_ERRORS_WITH_CONFLICT },
     args: { key: t.arg.string({ required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const principal = requireRole(ctx, 'editor');
-      return ctx.prisma.$transaction(async (tx) => {
-        const segment = await tx.segment.findUnique({
-          where: { workspaceId_key: { workspaceId: principal.workspaceId, key: args.key } },
-          include: { flows: { select: { key: true } } },
-        });
-        if (!segment) throw new NotFoundError('segment', args.key);
-        if (segment.flows.length > 0) {
-          throw new ConflictError(`Segment "${args.key}" is the audience of ${segment.flows.map((f) => f.key).join(', ')}; retarget them first`);
-        }
-        const deleted = await tx.segment.delete({ ...query, where: { id: segment.id } });
-        await recordAudit(tx, { workspaceId: principal.workspaceId, actor: principal.actor, action: 'segment.delete', targetType: 'segment', targetId: segment.id, data: { key: args.key } });
-        return deleted;
-      });
-    },
+    resolve: (query, _root, { key }, ctx) =>
+      managementWrite(ctx, {
+        change: async (tx, principal) => {
+          const segment = await tx.segment.findUnique({
+            where: { workspaceId_key: { workspaceId: principal.workspaceId, key } },
+            include: { flows: { select: { key: true } } },
+          });
+          if (!segment) throw new NotFoundError('segment', key);
+          if (segment.flows.length > 0) {
+            throw new ConflictError(`Segment "${key}" is the audience of ${segment.flows.map((f) => f.key).join(', ')}; retarget them first`);
+          }
+          const deleted = await tx.segment.delete({ ...query, where: { id: segment.id } });
+          return { value: deleted, audit: { action: 'segment.delete', targetType: 'segment', targetId: segment.id, data: { key } } };
+        },
+      }),
   }),
 );
+
+async function findSegmentOrThrow(tx: Prisma.TransactionClient, workspaceId: string, key: string) {
+  const segment = await tx.segment.findUnique({ where: { workspaceId_key: { workspaceId, key } } });
+  if (!segment) throw new NotFoundError('segment', key);
+  return segment;
+}

@@ -1,10 +1,10 @@
 import { diffContent, type TDiffChange } from '@doorstep/schema';
 import { builder } from '../builder.ts';
-import { requireRole } from '../auth/guards.ts';
 import type { TManagementPrincipal } from '../auth/principal.ts';
 import type { TContext } from '../context.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
+import { managementWrite, type TAuditFact } from '../domain/management-write.ts';
 import { publishDraft, rollBack } from '../domain/publishing.ts';
 import { NotFoundError } from '../errors.ts';
 import { WRITE_ERRORS, WRITE_ERRORS_WITH_CONFLICT } from './errors.ts';
@@ -55,7 +55,8 @@ const DiffChange = builder.objectRef<TDiffChange>('DiffChange').implement({
 });
 
 builder.queryField('versionDiff', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
+    skipTypeScopes: true,
     type: [DiffChange],
     description: 'What changed from one version to another; omit `to` to compare with the draft',
     args: {
@@ -64,8 +65,7 @@ builder.queryField('versionDiff', (t) =>
       to: t.arg.int({ required: false }),
     },
     resolve: async (_root, args, ctx) => {
-      const principal = requireRole(ctx, 'viewer');
-      const flow = await findFlowOrThrow(ctx.prisma, principal.workspaceId, args.flowKey);
+      const flow = await findFlowOrThrow(ctx.prisma, ctx.principal.workspaceId, args.flowKey);
       const load = async (number: number) => {
         const version = await ctx.prisma.flowVersion.findUnique({ where: { flowId_number: { flowId: flow.id, number } } });
         if (!version) throw new NotFoundError('version', String(number));
@@ -80,23 +80,24 @@ builder.queryField('versionDiff', (t) =>
   }),
 );
 
-type TReleaseMove = (tx: Prisma.TransactionClient, principal: TManagementPrincipal, flowId: string, environmentId: string) => Promise<unknown>;
+type TReleaseMove = (tx: Prisma.TransactionClient, principal: TManagementPrincipal, flowId: string, environmentId: string) => Promise<TAuditFact | null>;
 
 /** Publish and rollback alike: move a flow's pointer in one environment, tell every process, return the release. */
-async function moveRelease(ctx: TContext, flowKey: string, environmentKey: string, move: TReleaseMove) {
-  const principal = requireRole(ctx, 'publisher');
-  const ids = await ctx.prisma.$transaction(async (tx) => {
-    const flow = await findFlowOrThrow(tx, principal.workspaceId, flowKey);
-    const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, environmentKey);
-    await move(tx, principal, flow.id, environment.id);
-    return { flowId: flow.id, environmentId: environment.id };
+function moveRelease(ctx: TContext & { principal: TManagementPrincipal }, flowKey: string, environmentKey: string, move: TReleaseMove) {
+  return managementWrite(ctx, {
+    notify: { type: 'content', workspaceId: ctx.principal.workspaceId },
+    change: async (tx, principal) => {
+      const flow = await findFlowOrThrow(tx, principal.workspaceId, flowKey);
+      const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, environmentKey);
+      const audit = await move(tx, principal, flow.id, environment.id);
+      return { value: { flowId: flow.id, environmentId: environment.id }, audit };
+    },
   });
-  await ctx.services.bus.publish({ type: 'content', workspaceId: principal.workspaceId });
-  return ids;
 }
 
 builder.mutationField('publishFlow', (t) =>
-  t.prismaField({
+  t.withAuth({ publisher: true }).prismaField({
+    skipTypeScopes: true,
     type: 'FlowRelease',
     description: 'Publishes the draft to an environment as an immutable version',
     errors: { types: WRITE_ERRORS_WITH_CONFLICT },
@@ -106,15 +107,20 @@ builder.mutationField('publishFlow', (t) =>
       expectedRevision: t.arg.int({ required: false, description: 'The draft revision that was reviewed; publishing fails with CONFLICT if it moved on' }),
     },
     resolve: async (query, _root, args, ctx) => {
-      const ids = await moveRelease(ctx, args.flowKey, args.environmentKey, (tx, principal, flowId, environmentId) =>
-        publishDraft(tx, principal, flowId, environmentId, args.expectedRevision));
+      const ids = await moveRelease(ctx, args.flowKey, args.environmentKey, async (tx, principal, flowId, environmentId) => {
+        const published = await publishDraft(tx, principal, flowId, environmentId, args.expectedRevision);
+        return published.moved
+          ? { action: 'flow.publish', targetType: 'flow', targetId: flowId, data: { environmentId, version: published.versionNumber } }
+          : null;
+      });
       return ctx.prisma.flowRelease.findUniqueOrThrow({ ...query, where: { flowId_environmentId: ids } });
     },
   }),
 );
 
 builder.mutationField('rollbackFlow', (t) =>
-  t.prismaField({
+  t.withAuth({ publisher: true }).prismaField({
+    skipTypeScopes: true,
     type: 'FlowRelease',
     description: 'Points an environment back at an earlier version',
     errors: { types: WRITE_ERRORS },
@@ -124,8 +130,10 @@ builder.mutationField('rollbackFlow', (t) =>
       version: t.arg.int({ required: true }),
     },
     resolve: async (query, _root, args, ctx) => {
-      const ids = await moveRelease(ctx, args.flowKey, args.environmentKey, (tx, principal, flowId, environmentId) =>
-        rollBack(tx, principal, flowId, environmentId, args.version));
+      const ids = await moveRelease(ctx, args.flowKey, args.environmentKey, async (tx, principal, flowId, environmentId) => {
+        const moved = await rollBack(tx, principal, flowId, environmentId, args.version);
+        return { action: 'flow.rollback', targetType: 'flow', targetId: flowId, data: { environmentId, from: moved.from, to: moved.to } };
+      });
       return ctx.prisma.flowRelease.findUniqueOrThrow({ ...query, where: { flowId_environmentId: ids } });
     },
   }),
