@@ -7,9 +7,9 @@ type TFields = Record<string, string | number | boolean | null | undefined>;
 function write(level: 'info' | 'warn' | 'error', message: string, fields: TFields, error?: unknown): void {
   const detail = Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
   const line = `[doorstep] ${level} ${message}${detail ? ` ${detail}` : ''}`;
-  if (level === 'info') console.log(line);
-  else if (error === undefined) console.warn(line);
-  else console.error(line, error);
+  const print = level === 'info' ? console.log : level === 'warn' ? console.warn : console.error;
+  if (error === undefined) print(line);
+  else print(line, error);
 }
 
 export const log = {

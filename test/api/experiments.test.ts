@@ -24,6 +24,21 @@ describe.each(DATABASE_KINDS)('experiments on %s', (kind) => {
     expect(missing.data!.createExperiment.issues).toEqual([{ path: 'variants.1.versionNumber', message: expect.stringContaining('no version 9') }]);
   });
 
+  it('should let exactly one of several concurrent launches on one flow and environment run', async () => {
+    await publishSecondVersion(api, ws);
+    const keys = ['race-a', 'race-b', 'race-c', 'race-d'];
+    for (const key of keys) {
+      await api.gql(ws.secretKey, CREATE_EXPERIMENT, { input: { key, name: key, flowKey: 'self-serve', environmentKey: 'production',
+        variants: [{ key: 'control', versionNumber: 1, weight: 0.5 }, { key: 'short', versionNumber: 2, weight: 0.5 }] } });
+    }
+    const launches = await Promise.all(keys.map((k) =>
+      api.gql(ws.secretKey, 'mutation($k: String!) { launchExperiment(key: $k) { __typename ... on Error { code } } }', { k })));
+    const outcomes = launches.map((r) => r.data!.launchExperiment.__typename).sort();
+    expect(outcomes).toEqual(['ConflictError', 'ConflictError', 'ConflictError', 'Experiment']);
+    const running = await api.database.db.prisma.experiment.count({ where: { key: { in: keys }, status: 'running' } });
+    expect(running).toBe(1);
+  });
+
   it('should let only publishers launch', async () => {
     await publishSecondVersion(api, ws);
     await api.gql(ws.secretKey, CREATE_EXPERIMENT, { input: { key: 'gate', name: 'Gate', flowKey: 'self-serve', environmentKey: 'production',

@@ -25,6 +25,16 @@ describe.each(DATABASE_KINDS)('flows on %s', (kind) => {
     expect(flow.draft.content.steps).toHaveLength(1);
   });
 
+  it('should answer concurrent creates of one key with one flow and typed duplicate errors', async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => api.gql(ws.secretKey, CREATE, { input: { key: 'same-key', name: `Same ${i}` } })));
+    expect(results.every((r) => r.errors === undefined)).toBe(true);
+    const outcomes = results.map((r) => r.data!.createFlow);
+    expect(outcomes.filter((o) => o.__typename === 'Flow')).toHaveLength(1);
+    for (const refused of outcomes.filter((o) => o.__typename !== 'Flow')) {
+      expect(refused).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', issues: [{ path: 'key', message: 'A flow "same-key" already exists' }] });
+    }
+  });
+
   it('should list flows by priority and leave archived ones out unless asked', async () => {
     await api.gql(ws.secretKey, 'mutation { archiveFlow(key: "developer-quickstart") { __typename } }');
     const active = await api.gql(ws.secretKey, '{ flows { key } }');

@@ -48,6 +48,14 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect([...byTable.keys()].sort()).toEqual([...Object.keys(models), '_prisma_migrations'].sort());
   });
 
+  it('should index what the runtime and the audit log look up, and allow one running experiment per flow and environment', async () => {
+    const indexes = await database.db.withSession((s) => s.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'`));
+    const definitions = indexes.map((i) => i.indexdef.replace(/ USING btree/, ''));
+    expect(definitions).toContainEqual(expect.stringContaining('ON public."FlowServe" ("environmentId", "userId")'));
+    expect(definitions).toContainEqual(expect.stringContaining('ON public."AuditEntry" ("workspaceId", "createdAt", id)'));
+    expect(definitions).toContainEqual(expect.stringMatching(/CREATE UNIQUE INDEX .* ON public."Experiment" \("flowId", "environmentId"\) WHERE \(status = 'running'/));
+  });
+
   it('should round-trip every model through the Prisma client', async () => {
     const prisma = database.db.prisma;
     const ws = await prisma.workspace.create({ data: { slug: `mig-${kind}`, name: 'Migrations' } });

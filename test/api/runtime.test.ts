@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 
@@ -39,6 +39,22 @@ describe.each(DATABASE_KINDS)('runtime API on %s', (kind) => {
     expect(result.flow.key).toBe('sales-assisted');
     expect(result.welcome.primaryCta.label).toBe('Book a demo');
     expect(result.steps).toHaveLength(3);
+  });
+
+  it('should leave out a flow whose stored content does not parse, log it, and serve the others', async () => {
+    const prisma = api.database.db.prisma;
+    const flow = await prisma.flow.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, key: 'sales-assisted' } });
+    // Written around the API, as a hand edit or an old schema would: the runtime must not trust it.
+    await prisma.$executeRaw`UPDATE "FlowVersion" SET content = '{"welcome": 42}'::jsonb WHERE "flowId" = ${flow.id}::uuid`;
+    api.app.services.snapshots.invalidateAll();
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const result = await onboarding({ id: 'big-co', attributes: { companySize: 500 } });
+      expect(result.flow.key).toBe('self-serve');
+      expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/does not match its schema.*flow="sales-assisted"/);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('should serve developer-quickstart to a developer', async () => {

@@ -35,6 +35,15 @@ describe.each(DATABASE_KINDS)('segments on %s', (kind) => {
     expect(res.data!.createSegment.issues.map((i: any) => i.path)).toEqual(['condition.$and', 'condition.b.$in', 'condition.c.$regex']);
   });
 
+  it('should refuse saved-group operators, which no saved group could satisfy', async () => {
+    const segment = await create({ key: 'grouped', name: 'Grouped', condition: { id: { $inGroup: 'beta-testers' } } });
+    expect(segment.data!.createSegment.issues).toEqual([{ path: 'condition.id.$inGroup', message: expect.stringContaining('$in') }]);
+    const flow = await api.gql(ws.secretKey, 'mutation($c: JSON) { createFlow(input: { key: "grouped", name: "G", audience: { condition: $c } }) { __typename ... on ValidationError { issues { path } } } }', {
+      c: { id: { $notInGroup: 'x' } },
+    });
+    expect(flow.data!.createFlow).toEqual({ __typename: 'ValidationError', issues: [{ path: 'audience.condition.id.$notInGroup' }] });
+  });
+
   it('should evaluate a catastrophic pattern in linear time instead of hanging', async () => {
     await create({ key: 'redos', name: 'ReDoS', condition: { email: { $regex: '^(a+)+$' } } });
     const res = await api.gql(ws.secretKey, MATCHES, { user: { id: '1', attributes: { email: `${'a'.repeat(5000)}!` } }, key: 'redos' });
