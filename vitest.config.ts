@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Process-level tests run the API as production does: bundled to JavaScript.
+    globalSetup: ['test/support/build-api.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // PGlite instances are heavy; one worker per core keeps memory and wall time sane on 2 cores.

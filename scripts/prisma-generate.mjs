@@ -1,5 +1,5 @@
 // Prisma's CLI insists on a schema-engine binary it cannot download here; `generate` never runs
-// it, so any existing file satisfies the check (see shared/platform-notes.md).
+// it, so any existing file satisfies the check (see "Migrations" in the README).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { delimiter, join } from 'node:path';

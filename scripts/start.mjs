@@ -1,4 +1,4 @@
-// `pnpm start`: builds the studio, then runs the API and the studio side by side. Ctrl-C stops both;
+// `pnpm start`: builds the API and the studio, then runs them side by side. Ctrl-C stops both;
 // if either exits, the other is stopped too, so a half-running stack never goes unnoticed.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const apiPort = process.env.DOORSTEP_API_PORT ?? '4000';
 const studioPort = process.env.DOORSTEP_STUDIO_PORT ?? '3000';
 
+const apiBuild = spawnSync(process.execPath, ['scripts/build-api.mjs'], { cwd: root, stdio: 'inherit' });
+if (apiBuild.status !== 0) process.exit(apiBuild.status ?? 1);
 const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: `${root}studio`, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
@@ -31,7 +33,7 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-run('API', ['--import', 'tsx', 'api/src/main.ts'], { DOORSTEP_API_PORT: apiPort });
+run('API', ['--enable-source-maps', 'api/dist/main.js'], { DOORSTEP_API_PORT: apiPort });
 const healthz = `http://127.0.0.1:${apiPort}/healthz`;
 for (let i = 0; i < 600 && !stopping; i++) {
   if (await fetch(healthz).then((r) => r.ok, () => false)) break;

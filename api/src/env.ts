@@ -1,14 +1,14 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { REPO_ROOT } from './repo-paths.ts';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const ZKeyFormat = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{20,200}$`), `Must look like ${prefix}_ followed by at least 20 URL-safe characters`);
 
 export const ZEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z.string().url().optional(),
-  DOORSTEP_DATA_DIR: z.string().min(1).default(`${repoRoot}.doorstep`),
+  DOORSTEP_DATA_DIR: z.string().min(1).default(join(REPO_ROOT, '.doorstep')),
   DOORSTEP_API_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
   DOORSTEP_API_HOST: z.string().default('0.0.0.0'),
   DOORSTEP_SEED_SECRET_KEY: ZKeyFormat('dsk').optional(),

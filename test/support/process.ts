@@ -17,11 +17,11 @@ export async function freePort(): Promise<number> {
 
 export type TApiProcess = { url: string; port: number; output: () => string; stop(): Promise<void> };
 
-/** Runs `api/src/main.ts` (what `pnpm start` runs) as its own process and waits for /healthz. */
+/** Runs the built API (`api/dist/main.js`, what `pnpm start` runs; built by the suite's global setup) as its own process and waits for /healthz. */
 export async function startApiProcess(env: Record<string, string>): Promise<TApiProcess> {
   const port = await freePort();
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'api/src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', 'api/dist/main.js'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, DOORSTEP_API_PORT: String(port), DOORSTEP_API_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MIGRATIONS_DIR } from '../repo-paths.ts';
 import type { TDatabase, TSqlSession } from './database.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+export { MIGRATIONS_DIR };
+
 /** Any constant works; it only has to be the same in every API process. */
 const MIGRATION_LOCK_ID = 727_073_690;
 
