@@ -56,4 +56,3 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
   },
 });
-

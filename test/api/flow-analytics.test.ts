@@ -41,7 +41,9 @@ describe.each(DATABASE_KINDS)('flow analytics on %s', (kind) => {
       ],
     });
     const a = res.data!.flowAnalytics;
-    expect(a).toMatchObject({ starts: 4, completions: 1, completionRate: 0.25, activated: 3, activationRate: 0.75, timeToActivationP50Seconds: 300, timeToActivationP90Seconds: 460 });
+    expect(a).toMatchObject({
+      starts: 4, completions: 1, completionRate: 0.25, activated: 3, activationRate: 0.75, timeToActivationP50Seconds: 300, timeToActivationP90Seconds: 460,
+    });
     expect(a.funnel.slice(0, 2)).toEqual([
       { stepId: 'about-you', viewed: 3, completed: 2, dropOff: 1 },
       { stepId: 'install-snippet', viewed: 1, completed: 0, dropOff: 1 },

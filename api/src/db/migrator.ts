@@ -77,7 +77,7 @@ async function applyPending(session: TSqlSession, migrations: TMigration[]): Pro
       await session.exec('COMMIT');
     } catch (error) {
       await session.exec('ROLLBACK');
-      throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`);
+      throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
     }
     newlyApplied.push(migration.name);
   }

@@ -93,7 +93,10 @@ export async function flowAnalytics(db: TDb, input: TFlowAnalyticsInput): Promis
     segments: segmentRows.map((r) => {
       const segmentStarts = Number(r.starts);
       const segmentActivated = Number(r.activated);
-      return { segmentKey: r.segmentKey, starts: segmentStarts, completions: Number(r.completions), activated: segmentActivated, activationRate: segmentStarts === 0 ? 0 : segmentActivated / segmentStarts };
+      return {
+        segmentKey: r.segmentKey, starts: segmentStarts, completions: Number(r.completions), activated: segmentActivated,
+        activationRate: segmentStarts === 0 ? 0 : segmentActivated / segmentStarts,
+      };
     }),
   };
 }

@@ -26,7 +26,7 @@ builder.queryField('workspace', (t) =>
   t.withAuth({ viewer: true }).prismaField({
     skipTypeScopes: true,
     type: 'Workspace',
-    description: "The workspace of the calling secret key",
+    description: 'The workspace of the calling secret key',
     resolve: (query, _root, _args, ctx) => ctx.prisma.workspace.findUniqueOrThrow({ ...query, where: { id: ctx.principal.workspaceId } }),
   }),
 );

@@ -90,7 +90,8 @@ builder.prismaObject('Experiment', {
       resolve: async (e, _args, ctx) => {
         const control = await ctx.prisma.flowVersion.findUniqueOrThrow({ where: { flowId_number: { flowId: e.flowId, number: e.variants[0].versionNumber } } });
         return experimentResults(ctx.prisma, {
-          id: e.id, environmentId: e.environmentId, variants: e.variants, flowKey: e.flow.key, activationEvent: control.content.activation.event, activationWindowHours: e.activationWindowHours,
+          id: e.id, environmentId: e.environmentId, variants: e.variants, flowKey: e.flow.key,
+          activationEvent: control.content.activation.event, activationWindowHours: e.activationWindowHours,
         });
       },
     }),
