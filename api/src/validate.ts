@@ -1,4 +1,4 @@
-import { formatIssuePath, toValidationIssues } from '@doorstep/schema';
+import { formatIssuePath } from '@doorstep/schema';
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
 
@@ -29,11 +29,4 @@ export function graphqlInput<S extends z.ZodType>(schema: S) {
       : value),
     schema,
   );
-}
-
-/** Parses a value that does not arrive as an argument (a stored row, a nested list) or fails with every issue. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, pathPrefix: readonly PropertyKey[] = []): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationError(toValidationIssues(result.error, pathPrefix));
-  return result.data;
 }
