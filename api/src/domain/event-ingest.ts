@@ -112,7 +112,7 @@ async function applyEffect(tx: Prisma.TransactionClient, snapshot: TEnvironmentS
     const [{ answers }] = await tx.$queryRaw<{ answers: TAttributes }[]>`
       SELECT "answers" FROM "UserProfile" WHERE "id" = ${profileId}::uuid FOR UPDATE`;
     const next = withAttribute(answers ?? {}, question.attribute, event.value);
-    await tx.userProfile.update({ where: { id: profileId }, data: { answers: next as Prisma.InputJsonObject } });
+    await tx.userProfile.update({ where: { id: profileId }, data: { answers: next } });
     return;
   }
   const stepId = event.name === 'step_completed' || event.name === 'step_skipped' ? event.stepId! : null;
