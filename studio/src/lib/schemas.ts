@@ -73,8 +73,12 @@ export const ZExperimentForm = z.object({
   environmentKey: ZExperimentInput.shape.environmentKey,
   coverage: z.number().min(0).max(100),
   variantKey: z.array(z.string()),
-  variantVersion: z.array(z.number()),
+  variantVersion: z.array(z.number().int().min(1, 'Choose a version')),
   variantWeight: z.array(z.number()),
+}).superRefine((form, ctx) => {
+  // Without JavaScript, a version left on "Choose a version" is not posted at all and the lists
+  // come back uneven; with it, the form posts its data as JSON and the 0 above is caught instead.
+  if (form.variantVersion.length < form.variantKey.length) ctx.addIssue({ code: 'custom', path: ['variantVersion'], message: 'Choose a version for every variant' });
 });
 export const ZShipForm = z.object({ variantKey: ZSlug });
 export const ZWeightsForm = z.object({ key: z.array(ZSlug), weight: z.array(z.number().min(0).max(100)) });

@@ -22,7 +22,7 @@ export const load = (async ({ locals }) => {
   const data = await api(locals.token).request(EXPERIMENTS);
   const form = await superValidate({
     environmentKey: data.environments[0]?.key ?? '', coverage: 100,
-    variantKey: ['control', 'variant-b'], variantVersion: [], variantWeight: [50, 50],
+    variantKey: ['control', 'variant-b'], variantVersion: [0, 0], variantWeight: [50, 50],
   }, zod4(ZExperimentForm), { errors: false });
   return { ...data, form };
 }) satisfies PageServerLoad;
