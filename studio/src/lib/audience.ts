@@ -1,7 +1,9 @@
+import { isRecord } from './condition-builder';
+
 /** A readable one-liner for a flow's audience. */
 export function describeAudience(flow: { segment: { name: string } | null; audienceCondition: unknown }): string {
   if (flow.segment) return `Segment: ${flow.segment.name}`;
-  if (flow.audienceCondition && Object.keys(flow.audienceCondition as object).length > 0) {
+  if (isRecord(flow.audienceCondition) && Object.keys(flow.audienceCondition).length > 0) {
     return `Users where ${JSON.stringify(flow.audienceCondition)}`;
   }
   return 'Everyone';

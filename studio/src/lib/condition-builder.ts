@@ -9,7 +9,7 @@ export type TBuilderOperator = keyof typeof BUILDER_OPERATORS;
 export type TRule = { kind: 'rule'; attribute: string; operator: TBuilderOperator; value: string };
 export type TGroup = { kind: 'group'; combinator: '$and' | '$or'; children: Array<TRule | TGroup> };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Typed text to a value: numbers and true/false as such, lists split on commas for one-of. */
 export function parseValue(operator: TBuilderOperator, text: string): unknown {

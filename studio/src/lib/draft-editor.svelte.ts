@@ -1,10 +1,11 @@
-import { toValidationIssues, ZFlowContent, type TFlowContentInput, type TValidationIssue } from '@doorstep/schema';
+import { toValidationIssues, ZFlowContent, type TFlowContent, type TValidationIssue } from '@doorstep/schema';
+import { z } from 'zod';
 
 /** Optional fields an author may clear; empty means "not set", not an invalid empty value. */
 const OPTIONAL_TEXT_KEYS = new Set(['url', 'event', 'completionEvent']);
 
 /** The content as it is validated and saved: cleared optional fields and empty translations dropped. */
-export function cleanContent(value: any, inTranslations = false): any {
+export function cleanContent(value: unknown, inTranslations = false): unknown {
   if (Array.isArray(value)) return value.map((item) => cleanContent(item, inTranslations));
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -18,6 +19,24 @@ export function cleanContent(value: any, inTranslations = false): any {
   return out;
 }
 
+/**
+ * A draft as the studio server hands it over. The content is read through the content schema, so
+ * the editor works on it with every default filled in (lists present, flags set).
+ */
+export const ZDraft = z.object({ revision: z.number().int(), content: ZFlowContent, warnings: z.array(z.string()) });
+export type TDraft = z.output<typeof ZDraft>;
+
+/** What the autosave endpoint answers (see flows/[key]/draft/+server.ts). */
+const ZSaveAnswer = z.union([
+  z.object({ saved: z.object({ revision: z.number().int(), warnings: z.array(z.string()) }) }),
+  z.object({ conflict: z.object({ currentRevision: z.number().int().nullable(), message: z.string() }) }),
+  z.object({ issues: z.array(z.object({ path: z.string(), message: z.string() })) }),
+  z.object({ error: z.string() }),
+]);
+export type TSaveAnswer = z.input<typeof ZSaveAnswer>;
+/** The author's own earlier edits, which may not validate yet: the editor reports their problems once restored. */
+const ZKeptCopy = z.object({ savedAt: z.string(), content: z.custom<TFlowContent>((value) => !!value && typeof value === 'object') });
+
 export type TSaveStatus = 'saved' | 'unsaved' | 'saving' | 'invalid' | 'conflict' | 'error';
 const AUTOSAVE_DELAY_MS = 800;
 
@@ -27,7 +46,7 @@ const AUTOSAVE_DELAY_MS = 800;
  * edits. Nothing is overwritten without the author asking for it.
  */
 export class DraftEditor {
-  content = $state() as TFlowContentInput & Record<string, any>;
+  content: TFlowContent;
   revision = $state(0);
   status = $state<TSaveStatus>('saved');
   issues = $state<TValidationIssue[]>([]);
@@ -38,9 +57,9 @@ export class DraftEditor {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private savedJson: string;
 
-  constructor(flowKey: string, draft: { revision: number; content: any; warnings: string[] }) {
+  constructor(flowKey: string, draft: TDraft) {
     this.flowKey = flowKey;
-    this.content = structuredClone(draft.content);
+    this.content = $state(structuredClone(draft.content));
     this.revision = draft.revision;
     this.warnings = draft.warnings;
     this.savedJson = JSON.stringify(draft.content);
@@ -75,8 +94,8 @@ export class DraftEditor {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ revision: this.revision, content }),
       });
-      const body = await res.json();
-      if (body.saved) {
+      const body = ZSaveAnswer.parse(await res.json());
+      if ('saved' in body) {
         this.revision = body.saved.revision;
         this.warnings = body.saved.warnings;
         this.savedJson = sent;
@@ -84,13 +103,13 @@ export class DraftEditor {
         this.status = 'saved';
         // Edits made while the request was in flight still need saving.
         if (JSON.stringify(cleanContent(this.content)) !== sent) this.changed();
-      } else if (body.conflict) {
+      } else if ('conflict' in body) {
         this.status = 'conflict';
-      } else if (body.issues) {
+      } else if ('issues' in body) {
         this.issues = body.issues;
         this.status = 'invalid';
       } else {
-        this.errorMessage = body.error ?? 'Saving failed';
+        this.errorMessage = body.error || 'Saving failed';
         this.status = 'error';
       }
     } catch {
@@ -102,9 +121,8 @@ export class DraftEditor {
   /** Conflict: take the other person's draft, keeping ours in local storage to restore or compare. */
   async reloadTheirs(): Promise<void> {
     localStorage.setItem(this.copyKey(), JSON.stringify({ savedAt: new Date().toISOString(), content: this.content }));
-    const res = await fetch(`/flows/${this.flowKey}/draft`);
-    const draft = await res.json();
-    this.content = structuredClone(draft.content);
+    const draft = await this.fetchDraft();
+    this.content = draft.content;
     this.revision = draft.revision;
     this.warnings = draft.warnings;
     this.savedJson = JSON.stringify(draft.content);
@@ -114,16 +132,21 @@ export class DraftEditor {
 
   /** Conflict: the author explicitly chose to save their version over the newer one. */
   async saveMineOverTheirs(): Promise<void> {
-    const res = await fetch(`/flows/${this.flowKey}/draft`);
-    const draft = await res.json();
+    const draft = await this.fetchDraft();
     this.revision = draft.revision;
     this.status = 'unsaved';
     await this.save();
   }
 
-  keptCopy(): { savedAt: string; content: any } | null {
+  /** The copy kept by `reloadTheirs`; one that no longer reads as content is ignored. */
+  keptCopy(): z.output<typeof ZKeptCopy> | null {
     const raw = typeof localStorage === 'undefined' ? null : localStorage.getItem(this.copyKey());
-    return raw ? JSON.parse(raw) : null;
+    if (!raw) return null;
+    try {
+      return ZKeptCopy.safeParse(JSON.parse(raw)).data ?? null;
+    } catch {
+      return null;
+    }
   }
 
   restoreCopy(): void {
@@ -136,6 +159,11 @@ export class DraftEditor {
 
   discardCopy(): void {
     localStorage.removeItem(this.copyKey());
+  }
+
+  private async fetchDraft(): Promise<TDraft> {
+    const res = await fetch(`/flows/${this.flowKey}/draft`);
+    return ZDraft.parse(await res.json());
   }
 
   private copyKey(): string {

@@ -1,9 +1,88 @@
-import { ZEmail, ZFlowCreateInput, ZMemberName, ZPassword, ZSignInInput } from '@doorstep/schema';
+import {
+  ZAcceptInviteInput, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPriority, ZRole, ZSegmentInput,
+  ZSetupInput, ZSignInInput, ZSlug, type TCondition,
+} from '@doorstep/schema';
 import { z } from 'zod';
 
-/** Form schemas: the shared content schemas, shaped for flat HTML forms. */
+/*
+ * Form schemas: the shared input schemas, shaped for flat HTML forms (superforms reads FormData
+ * against them, so every field is a string, a number or a list of those).
+ */
+
 export const ZSignInForm = ZSignInInput;
-export const ZSetupForm = z.object({ name: ZMemberName, email: ZEmail, password: ZPassword });
-export const ZAcceptForm = z.object({ name: ZMemberName, password: ZPassword });
+export const ZSetupForm = ZSetupInput;
+export const ZAcceptForm = ZAcceptInviteInput.omit({ token: true });
+
 export const ZCreateFlowForm = ZFlowCreateInput.pick({ key: true, name: true });
-export const ZCreateSegmentForm = z.object({ name: z.string().trim().min(1, 'Give the segment a name').max(120), key: ZCreateFlowForm.shape.key });
+/** Archive and restore name the flow only. */
+export const ZFlowKeyForm = z.object({ key: ZSlug });
+
+/** A condition edited as JSON text; `describe` words its problems the way the page always has. */
+const conditionText = (notJson: string, describe: (issues: z.core.$ZodIssue[]) => string) =>
+  z.string().superRefine((text, ctx) => {
+    const parsed = parseCondition(text);
+    if (parsed === 'not-json') ctx.addIssue({ code: 'custom', message: notJson });
+    else if (!parsed.success) ctx.addIssue({ code: 'custom', message: describe(parsed.error.issues) });
+  });
+function parseCondition(text: string) {
+  try {
+    return ZCondition.safeParse(JSON.parse(text));
+  } catch {
+    return 'not-json' as const;
+  }
+}
+/** The condition of a form that passed validation, so its text is known to parse. */
+export function conditionOf(text: string): TCondition {
+  return ZCondition.parse(JSON.parse(text));
+}
+
+export const AUDIENCE_KINDS = ['everyone', 'segment', 'condition'] as const;
+export const ZFlowSettingsForm = z.object({
+  name: ZFlowCreateInput.shape.name,
+  priority: ZPriority,
+  audienceKind: z.enum(AUDIENCE_KINDS),
+  segmentKey: z.string(),
+  condition: z.string(),
+}).superRefine((form, ctx) => {
+  // Only the chosen audience is checked: the others keep whatever the author typed.
+  if (form.audienceKind !== 'condition') return;
+  const checked = conditionText('This is not valid JSON', (issues) => issues[0]?.message ?? 'Invalid condition').safeParse(form.condition);
+  for (const issue of checked.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: ['condition'], message: issue.message });
+});
+
+export const ZCreateSegmentForm = z.object({ name: z.string().trim().min(1, 'Give the segment a name').max(120), key: ZSegmentInput.shape.key });
+export const ZSegmentForm = z.object({
+  name: ZSegmentInput.shape.name,
+  condition: conditionText('The condition is not valid JSON.', (issues) => issues.map((i) => `${i.path.join('.') || 'condition'}: ${i.message}`).join('; ')),
+});
+
+export const ZEnvironmentForm = ZEnvironmentInput;
+export const API_KEY_KINDS = ['public', 'secret'] as const;
+/** Flat on purpose: the form shows the environment or the role, as the kind asks, and the action builds the API's union. */
+export const ZApiKeyForm = z.object({ name: z.string(), kind: z.enum(API_KEY_KINDS), environmentKey: z.string().default(''), role: ZRole.default('viewer') });
+export const ZInviteForm = ZInviteInput;
+/** Revoking a key and removing a member name it by id. */
+export const ZIdForm = z.object({ id: z.string().min(1) });
+export const ZMemberRoleForm = z.object({ id: z.string().min(1), role: ZRole });
+
+/** Coverage and shares are percentages in the form; variants are parallel lists, one entry per row. */
+export const ZExperimentForm = z.object({
+  key: ZExperimentInput.shape.key,
+  name: ZExperimentInput.shape.name,
+  flowKey: ZExperimentInput.shape.flowKey,
+  environmentKey: ZExperimentInput.shape.environmentKey,
+  coverage: z.number().min(0).max(100),
+  variantKey: z.array(z.string()),
+  variantVersion: z.array(z.number().int().min(1, 'Choose a version')),
+  variantWeight: z.array(z.number()),
+}).superRefine((form, ctx) => {
+  // Without JavaScript, a version left on "Choose a version" is not posted at all and the lists
+  // come back uneven; with it, the form posts its data as JSON and the 0 above is caught instead.
+  if (form.variantVersion.length < form.variantKey.length) ctx.addIssue({ code: 'custom', path: ['variantVersion'], message: 'Choose a version for every variant' });
+});
+export const ZShipForm = z.object({ variantKey: ZSlug });
+export const ZWeightsForm = z.object({ key: z.array(ZSlug), weight: z.array(z.number().min(0).max(100)) });
+
+/** Publishing names the draft revision reviewed, so a draft saved since then is not published unseen. */
+export const ZPublishForm = z.object({ environmentKey: ZSlug, revision: z.number().int().min(1).nullable() });
+export const ZRollbackForm = z.object({ environmentKey: ZSlug, version: z.number().int().min(1) });

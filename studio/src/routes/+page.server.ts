@@ -1,3 +1,4 @@
 import { redirect } from '@sveltejs/kit';
+import type { PageServerLoad } from './$types';
 
-export const load = () => redirect(303, '/flows');
+export const load = (() => redirect(303, '/flows')) satisfies PageServerLoad;

@@ -1,8 +1,13 @@
 import { error, redirect } from '@sveltejs/kit';
-import { ClientError, GraphQLClient } from 'graphql-request';
+import type { TadaDocumentNode } from 'gql.tada';
+import { ClientError, GraphQLClient, type Variables } from 'graphql-request';
+import { graphql, type ResultOf } from '$lib/graphql';
 import { studioEnv } from './env';
 
 export const SESSION_COOKIE = 'doorstep_session';
+
+/** Operations without variables take none; the others require theirs, as the document declares them. */
+type TVariablesArgs<TVariables> = Record<string, never> extends TVariables ? [variables?: TVariables] : [variables: TVariables];
 
 /** A GraphQL client acting as the signed-in member (or anonymously, for sign-in and setup). */
 export function api(token: string | undefined) {
@@ -11,9 +16,12 @@ export function api(token: string | undefined) {
   });
   return {
     /** Runs one operation; an expired session sends the member to sign in, other failures become plain errors. */
-    async request<T = any>(document: string, variables?: Record<string, unknown>): Promise<T> {
+    async request<TResult, TVariables extends Variables>(
+      document: TadaDocumentNode<TResult, TVariables>,
+      ...[variables]: TVariablesArgs<TVariables>
+    ): Promise<TResult> {
       try {
-        return await client.request<T>(document, variables);
+        return await client.request<TResult, Variables>(document, variables);
       } catch (cause) {
         if (cause instanceof ClientError) {
           const code = cause.response.errors?.[0]?.extensions?.code;
@@ -28,8 +36,23 @@ export function api(token: string | undefined) {
   };
 }
 
+export type TApiClient = ReturnType<typeof api>;
+
+/**
+ * What every mutation selects on its typed failures (`... on Error { ...ApiError }`). Unmasked, so
+ * the fields read as part of the result; `issues` says which field a validation problem is about.
+ */
+export const ApiError = graphql(`
+  fragment ApiError on Error @_unmask {
+    __typename
+    code
+    message
+    ... on ValidationError { issues { path message } }
+  }
+`);
+export type TApiError = ResultOf<typeof ApiError>;
+
 /** Typed mutation results carry `code` when they failed; this splits them from successes. */
-export type TApiError = { __typename: string; code: string; message: string; issues?: Array<{ path: string; message: string }>; currentRevision?: number | null };
-export function isApiError(result: unknown): result is TApiError {
-  return !!result && typeof result === 'object' && 'code' in result && 'message' in result;
+export function isApiError<T extends object>(result: T): result is Extract<T, { code: string }> {
+  return 'code' in result && 'message' in result;
 }

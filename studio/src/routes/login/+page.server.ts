@@ -1,28 +1,32 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { superValidate } from 'sveltekit-superforms';
 import { zod4 } from 'sveltekit-superforms/adapters';
-import { api, isApiError } from '$lib/server/api';
+import { graphql } from '$lib/graphql';
+import { api, ApiError, isApiError } from '$lib/server/api';
 import { apiErrorToForm } from '$lib/server/form-errors';
-import { setSessionCookie } from '$lib/server/session';
+import { setSessionCookie, setupRequired } from '$lib/server/session';
 import { ZSignInForm } from '$lib/schemas';
+import type { Actions, PageServerLoad } from './$types';
 
-export const load = async ({ locals }) => {
+const SIGN_IN = graphql(`
+  mutation SignIn($email: String!, $password: String!) {
+    signIn(email: $email, password: $password) { __typename ... on SignedIn { token expiresAt } ...ApiError }
+  }
+`, [ApiError]);
+
+export const load = (async ({ locals }) => {
   if (locals.member) redirect(303, '/flows');
-  const { setupRequired } = await api(undefined).request<{ setupRequired: boolean }>('{ setupRequired }');
-  if (setupRequired) redirect(303, '/setup');
+  if (await setupRequired()) redirect(303, '/setup');
   return { form: await superValidate(zod4(ZSignInForm)) };
-};
+}) satisfies PageServerLoad;
 
 export const actions = {
   default: async ({ request, cookies }) => {
     const form = await superValidate(request, zod4(ZSignInForm));
     if (!form.valid) return fail(400, { form });
-    const { signIn } = await api(undefined).request(
-      `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { __typename ... on SignedIn { token expiresAt } ... on Error { code message } ... on ValidationError { issues { path message } } } }`,
-      { e: form.data.email, p: form.data.password },
-    );
-    if (isApiError(signIn)) return apiErrorToForm(form, signIn);
+    const { signIn } = await api(undefined).request(SIGN_IN, form.data);
+    if (isApiError(signIn)) return apiErrorToForm(form, signIn, { email: 'email', password: 'password' });
     setSessionCookie(cookies, signIn.token, signIn.expiresAt);
     redirect(303, '/flows');
   },
-};
+} satisfies Actions;

@@ -1,73 +1,102 @@
 import { fail } from '@sveltejs/kit';
-import { ZEnvironmentInput } from '@doorstep/schema';
-import { api, isApiError } from '$lib/server/api';
+import { message, setError, superValidate } from 'sveltekit-superforms';
+import { zod4 } from 'sveltekit-superforms/adapters';
+import { graphql } from '$lib/graphql';
+import { api, ApiError, isApiError, type TApiError } from '$lib/server/api';
+import { auditLogPage } from '$lib/server/audit-log';
+import { apiErrorToForm } from '$lib/server/form-errors';
+import { ZApiKeyForm, ZEnvironmentForm, ZIdForm, ZInviteForm, ZMemberRoleForm } from '$lib/schemas';
+import type { Actions, PageServerLoad } from './$types';
 
-const AUDIT_PAGE = 25;
+const SETTINGS = graphql(`
+  query Settings {
+    environments { key name createdAt }
+    members { id email name role invitePending createdAt }
+  }
+`);
+const API_KEYS = graphql(`query ApiKeys { apiKeys { id name kind role prefix environment { name } createdAt createdBy revokedAt } }`);
+const CREATE_ENVIRONMENT = graphql(`
+  mutation CreateEnvironment($input: CreateEnvironmentInput!) { createEnvironment(input: $input) { __typename ...ApiError } }
+`, [ApiError]);
+const CREATE_API_KEY = graphql(`
+  mutation CreateApiKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) { __typename ... on ApiKeyCreated { secret apiKey { name } } ...ApiError }
+  }
+`, [ApiError]);
+const REVOKE_API_KEY = graphql(`mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) { __typename ...ApiError } }`, [ApiError]);
+const INVITE_MEMBER = graphql(`
+  mutation InviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) { __typename ... on Invited { inviteToken member { email } } ...ApiError }
+  }
+`, [ApiError]);
+const CHANGE_MEMBER_ROLE = graphql(`
+  mutation ChangeMemberRole($id: ID!, $role: Role!) { changeMemberRole(memberId: $id, role: $role) { __typename ...ApiError } }
+`, [ApiError]);
+const REMOVE_MEMBER = graphql(`mutation RemoveMember($id: ID!) { removeMember(memberId: $id) { __typename ...ApiError } }`, [ApiError]);
 
-export const load = async ({ locals, url }) => {
+/** Row actions show one line: the first problem the API named, or what failed. */
+const firstProblem = (result: TApiError) => (result.__typename === 'ValidationError' ? result.issues[0]?.message : undefined) ?? result.message;
+
+export const load = (async ({ locals, url }) => {
   const client = api(locals.token);
-  const isAdmin = locals.member!.role === 'admin';
+  const isAdmin = locals.member?.role === 'admin';
   const action = url.searchParams.get('action') || null;
-  const before = url.searchParams.get('before') || null;
-  const base = await client.request(
-    `query($action: String, $before: DateTime, $limit: Int) {
-      environments { key name createdAt }
-      members { id email name role invitePending createdAt }
-      auditLog(action: $action, before: $before, limit: $limit) { id actor action targetType data createdAt }
-    }`,
-    { action, before, limit: AUDIT_PAGE },
-  );
-  const admin = isAdmin ? await client.request('{ apiKeys { id name kind role prefix environment { name } createdAt createdBy revokedAt } }') : { apiKeys: [] };
-  return { ...base, ...admin, isAdmin, auditFilter: action ?? '', auditPageSize: AUDIT_PAGE };
-};
-
-const fieldError = (result: { issues?: Array<{ message: string }>; message: string }) => result.issues?.[0]?.message ?? result.message;
+  const [settings, apiKeys, auditLog] = await Promise.all([
+    client.request(SETTINGS),
+    isAdmin ? client.request(API_KEYS).then((r) => r.apiKeys) : [],
+    auditLogPage(client, { action, before: url.searchParams.get('before') || null }),
+  ]);
+  return {
+    ...settings, apiKeys, isAdmin, auditLog, auditFilter: action ?? '',
+    environmentForm: await superValidate(zod4(ZEnvironmentForm), { id: 'environment' }),
+    apiKeyForm: await superValidate({ kind: 'public', environmentKey: settings.environments[0]?.key ?? '' }, zod4(ZApiKeyForm), { id: 'api-key', errors: false }),
+    inviteForm: await superValidate({ role: 'editor' }, zod4(ZInviteForm), { id: 'invite', errors: false }),
+  };
+}) satisfies PageServerLoad;
 
 export const actions = {
   createEnvironment: async ({ request, locals }) => {
-    const form = Object.fromEntries(await request.formData());
-    const input = ZEnvironmentInput.safeParse(form);
-    if (!input.success) return fail(400, { section: 'environments', error: input.error.issues[0].message });
-    const { createEnvironment } = await api(locals.token).request(
-      `mutation($input: CreateEnvironmentInput!) { createEnvironment(input: $input) { __typename ... on Error { message } ... on ValidationError { issues { message } } } }`, { input: input.data });
-    if (isApiError(createEnvironment)) return fail(400, { section: 'environments', error: fieldError(createEnvironment) });
-    return { section: 'environments', ok: `Environment “${input.data.name}” created.` };
+    const form = await superValidate(request, zod4(ZEnvironmentForm), { id: 'environment' });
+    if (!form.valid) return fail(400, { form });
+    const { createEnvironment } = await api(locals.token).request(CREATE_ENVIRONMENT, { input: form.data });
+    if (isApiError(createEnvironment)) return apiErrorToForm(form, createEnvironment, { key: 'key', name: 'name' });
+    return message(form, `Environment “${form.data.name}” created.`);
   },
   createKey: async ({ request, locals }) => {
-    const form = await request.formData();
-    const kind = String(form.get('kind'));
-    const input = { name: String(form.get('name') ?? ''), kind, ...(kind === 'public' ? { environmentKey: String(form.get('environmentKey')) } : { role: String(form.get('role')) }) };
-    const { createApiKey } = await api(locals.token).request(
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { __typename ... on ApiKeyCreated { secret apiKey { name } } ... on Error { message } ... on ValidationError { issues { message } } } }`, { input });
-    if (isApiError(createApiKey)) return fail(400, { section: 'keys', error: fieldError(createApiKey) });
-    return { section: 'keys', newKey: { name: createApiKey.apiKey.name, secret: createApiKey.secret } };
+    const form = await superValidate(request, zod4(ZApiKeyForm), { id: 'api-key' });
+    if (!form.valid) return fail(400, { form });
+    const { kind, name, environmentKey, role } = form.data;
+    const input = kind === 'public' ? { kind, name, environmentKey } : { kind, name, role };
+    const { createApiKey } = await api(locals.token).request(CREATE_API_KEY, { input });
+    if (isApiError(createApiKey)) return apiErrorToForm(form, createApiKey, { name: 'name', environmentKey: 'environmentKey', role: 'role' });
+    return { form, newKey: { name: createApiKey.apiKey.name, secret: createApiKey.secret } };
   },
   revokeKey: async ({ request, locals }) => {
-    const id = String((await request.formData()).get('id'));
-    const { revokeApiKey } = await api(locals.token).request(`mutation($id: ID!) { revokeApiKey(id: $id) { __typename ... on Error { message } ... on ValidationError { issues { message } } } }`, { id });
-    if (isApiError(revokeApiKey)) return fail(400, { section: 'keys', error: fieldError(revokeApiKey) });
-    return { section: 'keys', ok: 'Key revoked. Apps using it are refused from now on.' };
+    const form = await superValidate(request, zod4(ZIdForm), { id: 'revoke-key' });
+    if (!form.valid) return fail(400, { form });
+    const { revokeApiKey } = await api(locals.token).request(REVOKE_API_KEY, form.data);
+    if (isApiError(revokeApiKey)) return setError(form, firstProblem(revokeApiKey));
+    return message(form, 'Key revoked. Apps using it are refused from now on.');
   },
   invite: async ({ request, locals, url }) => {
-    const form = await request.formData();
-    const { inviteMember } = await api(locals.token).request(
-      `mutation($input: InviteMemberInput!) { inviteMember(input: $input) { __typename ... on Invited { inviteToken member { email } } ... on Error { message } ... on ValidationError { issues { message } } } }`,
-      { input: { email: String(form.get('email') ?? ''), role: String(form.get('role')) } });
-    if (isApiError(inviteMember)) return fail(400, { section: 'members', error: fieldError(inviteMember) });
-    return { section: 'members', invite: { email: inviteMember.member.email, link: `${url.origin}/invite/${inviteMember.inviteToken}` } };
+    const form = await superValidate(request, zod4(ZInviteForm), { id: 'invite' });
+    if (!form.valid) return fail(400, { form });
+    const { inviteMember } = await api(locals.token).request(INVITE_MEMBER, { input: form.data });
+    if (isApiError(inviteMember)) return apiErrorToForm(form, inviteMember, { email: 'email', role: 'role' });
+    return { form, invite: { email: inviteMember.member.email, link: `${url.origin}/invite/${inviteMember.inviteToken}` } };
   },
   changeRole: async ({ request, locals }) => {
-    const form = await request.formData();
-    const { changeMemberRole } = await api(locals.token).request(
-      `mutation($id: ID!, $role: Role!) { changeMemberRole(memberId: $id, role: $role) { __typename ... on Error { message } ... on ValidationError { issues { message } } } }`,
-      { id: String(form.get('id')), role: String(form.get('role')) });
-    if (isApiError(changeMemberRole)) return fail(400, { section: 'members', error: fieldError(changeMemberRole) });
-    return { section: 'members', ok: 'Role changed. It applies right away.' };
+    const form = await superValidate(request, zod4(ZMemberRoleForm), { id: 'change-role' });
+    if (!form.valid) return fail(400, { form });
+    const { changeMemberRole } = await api(locals.token).request(CHANGE_MEMBER_ROLE, form.data);
+    if (isApiError(changeMemberRole)) return setError(form, firstProblem(changeMemberRole));
+    return message(form, 'Role changed. It applies right away.');
   },
   removeMember: async ({ request, locals }) => {
-    const { removeMember } = await api(locals.token).request(
-      `mutation($id: ID!) { removeMember(memberId: $id) { __typename ... on Error { message } ... on ValidationError { issues { message } } } }`, { id: String((await request.formData()).get('id')) });
-    if (isApiError(removeMember)) return fail(400, { section: 'members', error: fieldError(removeMember) });
-    return { section: 'members', ok: 'Member removed.' };
+    const form = await superValidate(request, zod4(ZIdForm), { id: 'remove-member' });
+    if (!form.valid) return fail(400, { form });
+    const { removeMember } = await api(locals.token).request(REMOVE_MEMBER, form.data);
+    if (isApiError(removeMember)) return setError(form, firstProblem(removeMember));
+    return message(form, 'Member removed.');
   },
-};
+} satisfies Actions;

@@ -1,50 +1,71 @@
 import { error, fail } from '@sveltejs/kit';
-import { ZCondition } from '@doorstep/schema';
-import { api, isApiError } from '$lib/server/api';
+import { ZCondition, ZFlowContent } from '@doorstep/schema';
+import { message, superValidate } from 'sveltekit-superforms';
+import { zod4 } from 'sveltekit-superforms/adapters';
+import { ZDraft } from '$lib/draft-editor.svelte';
+import { graphql } from '$lib/graphql';
+import { api, ApiError, isApiError } from '$lib/server/api';
+import { apiErrorToForm } from '$lib/server/form-errors';
+import { conditionOf, ZFlowSettingsForm } from '$lib/schemas';
+import type { Actions, PageServerLoad } from './$types';
 
-const EDITOR = `query($k: String!) {
-  flow(key: $k) {
-    key name priority archivedAt audienceCondition segment { key name }
-    draft { revision content warnings updatedBy updatedAt }
-    releases { environment { key name } version { number } updatedAt updatedBy }
+const EDITOR = graphql(`
+  query FlowEditor($key: String!) {
+    flow(key: $key) {
+      key name priority archivedAt audienceCondition segment { key name condition }
+      draft { revision content warnings updatedBy updatedAt }
+      releases { environment { key name } version { number } updatedAt updatedBy }
+    }
+    segments { key name }
+    flows { key name priority audienceCondition segment { condition } releases { environment { key } version { number content } } }
   }
-  segments { key name condition }
-  flows { key name priority audienceCondition segment { condition } releases { environment { key } version { number content } } }
-}`;
+`);
+const UPDATE_FLOW = graphql(`
+  mutation UpdateFlow($key: String!, $input: UpdateFlowInput!) { updateFlow(key: $key, input: $input) { __typename ...ApiError } }
+`, [ApiError]);
 
-export const load = async ({ locals, params }) => {
-  const data = await api(locals.token).request(EDITOR, { k: params.key });
-  if (!data.flow) error(404, `There is no flow “${params.key}”.`);
-  return data;
-};
+/** JSON from the API, read as a condition; the API only stores valid ones, so null means "none". */
+const asCondition = (value: unknown) => ZCondition.safeParse(value).data ?? null;
+
+export const load = (async ({ locals, params }) => {
+  const { flow, segments, flows } = await api(locals.token).request(EDITOR, { key: params.key });
+  if (!flow) error(404, `There is no flow “${params.key}”.`);
+  // The API only saves drafts that validate, so one that does not parse is a bug worth stopping at.
+  const draft = ZDraft.safeParse(flow.draft).data;
+  if (!draft) error(500, `The draft of “${params.key}” does not match the content model.`);
+  // The preview resolves the draft against what production serves today, as the runtime would.
+  const production = flows.flatMap((f) => {
+    const release = f.releases.find((r) => r.environment.key === 'production');
+    const content = release && ZFlowContent.safeParse(release.version.content).data;
+    return release && content
+      ? [{ key: f.key, name: f.name, priority: f.priority, audience: asCondition(f.segment?.condition ?? f.audienceCondition), version: release.version.number, content }]
+      : [];
+  });
+  const audienceKind = flow.segment ? 'segment' : flow.audienceCondition ? 'condition' : 'everyone';
+  const settingsForm = await superValidate({
+    name: flow.name, priority: flow.priority, audienceKind, segmentKey: flow.segment?.key ?? segments[0]?.key ?? '',
+    condition: JSON.stringify(flow.audienceCondition ?? {}, null, 2),
+  }, zod4(ZFlowSettingsForm), { errors: false });
+  return {
+    flow: { ...flow, draft },
+    audience: asCondition(flow.segment?.condition ?? flow.audienceCondition),
+    segments, production, settingsForm,
+  };
+}) satisfies PageServerLoad;
 
 export const actions = {
   settings: async ({ request, locals, params }) => {
-    const form = await request.formData();
-    const name = String(form.get('name') ?? '');
-    const priority = Number(form.get('priority'));
-    const audienceKind = String(form.get('audienceKind') ?? 'everyone');
-    let audience: Record<string, unknown> = { segmentKey: null, condition: null };
-    if (audienceKind === 'segment') audience = { segmentKey: String(form.get('segmentKey') ?? ''), condition: null };
-    if (audienceKind === 'condition') {
-      let condition: unknown;
-      try {
-        condition = JSON.parse(String(form.get('condition') ?? '{}'));
-      } catch {
-        return fail(400, { settingsErrors: { 'audience.condition': 'This is not valid JSON' } });
-      }
-      const parsed = ZCondition.safeParse(condition);
-      if (!parsed.success) return fail(400, { settingsErrors: { 'audience.condition': parsed.error.issues[0]?.message ?? 'Invalid condition' } });
-      audience = { segmentKey: null, condition };
-    }
-    const { updateFlow } = await api(locals.token).request(
-      `mutation($k: String!, $input: UpdateFlowInput!) { updateFlow(key: $k, input: $input) { __typename ... on Error { code message } ... on ValidationError { issues { path message } } } }`,
-      { k: params.key, input: { name, priority: Number.isFinite(priority) ? priority : 0, audience } },
-    );
+    const form = await superValidate(request, zod4(ZFlowSettingsForm));
+    if (!form.valid) return fail(400, { form });
+    const { name, priority, audienceKind, segmentKey, condition } = form.data;
+    const audience = {
+      segmentKey: audienceKind === 'segment' ? segmentKey : null,
+      condition: audienceKind === 'condition' ? conditionOf(condition) : null,
+    };
+    const { updateFlow } = await api(locals.token).request(UPDATE_FLOW, { key: params.key, input: { name, priority, audience } });
     if (isApiError(updateFlow)) {
-      const settingsErrors = Object.fromEntries((updateFlow.issues ?? [{ path: 'form', message: updateFlow.message }]).map((i) => [i.path, i.message]));
-      return fail(400, { settingsErrors });
+      return apiErrorToForm(form, updateFlow, { name: 'name', priority: 'priority', 'audience.segmentKey': 'segmentKey', 'audience.condition': 'condition' });
     }
-    return { settingsSaved: true };
+    return message(form, 'Saved. It applies in every environment right away.');
   },
-};
+} satisfies Actions;

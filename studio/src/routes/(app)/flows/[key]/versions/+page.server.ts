@@ -1,58 +1,75 @@
 import { error, fail } from '@sveltejs/kit';
-import { api, isApiError } from '$lib/server/api';
+import { message, setError, superValidate } from 'sveltekit-superforms';
+import { zod4 } from 'sveltekit-superforms/adapters';
+import { graphql } from '$lib/graphql';
+import { api, ApiError, isApiError } from '$lib/server/api';
+import { ZPublishForm, ZRollbackForm } from '$lib/schemas';
+import type { Actions, PageServerLoad } from './$types';
 
-const VERSIONS = `query($k: String!) {
-  environments { key name }
-  flow(key: $k) {
-    key name draft { revision updatedAt updatedBy }
-    versions { number createdAt createdBy }
-    releases { environment { key name } version { number } updatedAt updatedBy }
-    history { kind actor createdAt environment { name } fromVersion { number } toVersion { number } }
+const VERSIONS = graphql(`
+  query Versions($key: String!) {
+    environments { key name }
+    flow(key: $key) {
+      key name draft { revision updatedAt updatedBy }
+      versions { number createdAt createdBy }
+      releases { environment { key name } version { number } updatedAt updatedBy }
+      history { kind actor createdAt environment { name } fromVersion { number } toVersion { number } }
+    }
   }
-}`;
-const DIFF = `query($k: String!, $from: Int!, $to: Int) { versionDiff(flowKey: $k, from: $from, to: $to) { path kind before after } }`;
+`);
+const DIFF = graphql(`query VersionDiff($key: String!, $from: Int!, $to: Int) { versionDiff(flowKey: $key, from: $from, to: $to) { path kind before after } }`);
+const PUBLISH = graphql(`
+  mutation PublishFlow($key: String!, $environmentKey: String!, $revision: Int) {
+    publishFlow(flowKey: $key, environmentKey: $environmentKey, expectedRevision: $revision) {
+      __typename ... on FlowRelease { version { number } environment { name } } ...ApiError
+    }
+  }
+`, [ApiError]);
+const ROLLBACK = graphql(`
+  mutation RollbackFlow($key: String!, $environmentKey: String!, $version: Int!) {
+    rollbackFlow(flowKey: $key, environmentKey: $environmentKey, version: $version) {
+      __typename ... on FlowRelease { version { number } environment { name } } ...ApiError
+    }
+  }
+`, [ApiError]);
 
-export const load = async ({ locals, params, url }) => {
+export const load = (async ({ locals, params, url }) => {
   const client = api(locals.token);
-  const data = await client.request(VERSIONS, { k: params.key });
-  if (!data.flow) error(404, `There is no flow “${params.key}”.`);
-  const numbers: number[] = data.flow.versions.map((v: any) => v.number);
+  const { environments, flow } = await client.request(VERSIONS, { key: params.key });
+  if (!flow) error(404, `There is no flow “${params.key}”.`);
+  const numbers = flow.versions.map((v) => v.number);
+  const diff = async (from: number, to: number | null) => (await client.request(DIFF, { key: params.key, from, to })).versionDiff;
   // What publishing would change in each environment: its served version against the draft.
   const pending = await Promise.all(
-    data.environments.map(async (env: any) => {
-      const served = data.flow.releases.find((r: any) => r.environment.key === env.key)?.version.number ?? null;
-      const changes = served === null ? null : (await client.request(DIFF, { k: params.key, from: served, to: null })).versionDiff;
-      return { environment: env, served, changes };
+    environments.map(async (environment) => {
+      const served = flow.releases.find((r) => r.environment.key === environment.key)?.version.number ?? null;
+      return { environment, served, changes: served === null ? null : await diff(served, null) };
     }),
   );
   const parse = (value: string | null) => (value === 'draft' ? null : value && numbers.includes(Number(value)) ? Number(value) : undefined);
   // By default: what the draft changes since the latest version.
   const from = parse(url.searchParams.get('from')) ?? numbers[0] ?? null;
-  const requestedTo = parse(url.searchParams.get('to'));
-  const to = requestedTo === undefined ? null : requestedTo;
-  const comparison = from === null ? null : { from, to, changes: (await client.request(DIFF, { k: params.key, from, to })).versionDiff };
-  return { ...data, pending, comparison };
-};
+  const to = parse(url.searchParams.get('to')) ?? null;
+  const comparison = from === null ? null : { from, to, changes: await diff(from, to) };
+  return { environments, flow, pending, comparison };
+}) satisfies PageServerLoad;
 
 export const actions = {
   publish: async ({ request, locals, params }) => {
-    const form = await request.formData();
-    const { publishFlow } = await api(locals.token).request(
-      `mutation($k: String!, $e: String!, $r: Int) { publishFlow(flowKey: $k, environmentKey: $e, expectedRevision: $r) {
-        __typename ... on FlowRelease { version { number } environment { name } } ... on Error { code message } } }`,
-      { k: params.key, e: String(form.get('environmentKey')), r: Number(form.get('revision')) || null },
-    );
-    if (isApiError(publishFlow)) return fail(publishFlow.code === 'FORBIDDEN' ? 403 : 400, { actionError: publishFlow.message });
-    return { done: `Published version ${publishFlow.version.number} to ${publishFlow.environment.name}.` };
+    const form = await superValidate(request, zod4(ZPublishForm), { id: 'publish' });
+    if (!form.valid) return fail(400, { form });
+    const { publishFlow } = await api(locals.token).request(PUBLISH, { key: params.key, ...form.data });
+    if (isApiError(publishFlow)) return setError(form, publishFlow.message, { status: publishFlow.code === 'FORBIDDEN' ? 403 : 400 });
+    return message(form, `Published version ${publishFlow.version.number} to ${publishFlow.environment.name}.`);
   },
   rollback: async ({ request, locals, params }) => {
-    const form = await request.formData();
-    const { rollbackFlow } = await api(locals.token).request(
-      `mutation($k: String!, $e: String!, $v: Int!) { rollbackFlow(flowKey: $k, environmentKey: $e, version: $v) {
-        __typename ... on FlowRelease { version { number } environment { name } } ... on Error { code message } ... on ValidationError { issues { message } } } }`,
-      { k: params.key, e: String(form.get('environmentKey')), v: Number(form.get('version')) },
-    );
-    if (isApiError(rollbackFlow)) return fail(rollbackFlow.code === 'FORBIDDEN' ? 403 : 400, { actionError: rollbackFlow.issues?.[0]?.message ?? rollbackFlow.message });
-    return { done: `${rollbackFlow.environment.name} now serves version ${rollbackFlow.version.number}.` };
+    const form = await superValidate(request, zod4(ZRollbackForm), { id: 'rollback' });
+    if (!form.valid) return fail(400, { form });
+    const { rollbackFlow } = await api(locals.token).request(ROLLBACK, { key: params.key, ...form.data });
+    if (isApiError(rollbackFlow)) {
+      const problem = (rollbackFlow.__typename === 'ValidationError' ? rollbackFlow.issues[0]?.message : undefined) ?? rollbackFlow.message;
+      return setError(form, problem, { status: rollbackFlow.code === 'FORBIDDEN' ? 403 : 400 });
+    }
+    return message(form, `${rollbackFlow.environment.name} now serves version ${rollbackFlow.version.number}.`);
   },
-};
+} satisfies Actions;
