@@ -44,7 +44,7 @@ export const load = (async ({ locals, url }) => {
   const [settings, apiKeys, auditLog] = await Promise.all([
     client.request(SETTINGS),
     isAdmin ? client.request(API_KEYS).then((r) => r.apiKeys) : [],
-    auditLogPage(client, { action, before: url.searchParams.get('before') || null }),
+    auditLogPage(client, { action, after: url.searchParams.get('after') || null }),
   ]);
   return {
     ...settings, apiKeys, isAdmin, auditLog, auditFilter: action ?? '',
