@@ -137,6 +137,15 @@ export const ZTranslation = z.object({
   emails: z.record(ZSlug, z.object({ subject: ZText(150), body: ZMarkdown }).partial()).optional(),
 });
 
+/**
+ * What a user who has finished this flow (completed or dismissed it) gets next: `stop` serves them
+ * no other onboarding flow (one onboarding per user, the default: nobody meets a second welcome
+ * after finishing the first); `next` lets the next matching flow by priority follow.
+ */
+export const AFTER_COMPLETION = ['stop', 'next'] as const;
+export const ZAfterCompletion = z.enum(AFTER_COMPLETION);
+export type TAfterCompletion = z.output<typeof ZAfterCompletion>;
+
 export const ZFlowContent = z
   .object({
     /** The locale the content is written in; every other locale falls back to it. */
@@ -148,6 +157,7 @@ export const ZFlowContent = z
     activation: ZActivation,
     emails: z.array(ZOnboardingEmail).max(10).default([]),
     translations: z.record(ZLocale, ZTranslation).default({}),
+    afterCompletion: ZAfterCompletion.default('stop'),
   })
   .superRefine((content, ctx) => {
     addDuplicateIssues(content.steps.map((s) => s.id), ['steps'], 'id', 'step id', ctx);

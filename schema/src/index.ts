@@ -8,6 +8,7 @@ export * from './flow-content.ts';
 export * from './markdown.ts';
 export * from './localize.ts';
 export * from './resolve.ts';
+export * from './completion.ts';
 export * from './diff.ts';
 export * from './validation.ts';
 export * from './flow.ts';

@@ -34,8 +34,17 @@ export type TRuntimeSnapshot = {
 };
 
 export type TRuntimeUser = { id: string; attributes: TAttributes };
-export type TFlowProgress = { completedStepIds: string[]; completed: boolean; dismissed: boolean };
-export const EMPTY_PROGRESS: TFlowProgress = Object.freeze({ completedStepIds: [], completed: false, dismissed: false }) as TFlowProgress;
+export type TFlowProgress = {
+  /** The user has begun the flow: `flow_started`, or any step or answer event of it. */
+  started: boolean;
+  /** Steps completed or skipped, in the order they were done. */
+  completedStepIds: string[];
+  /** Checklist items ticked by their completion events. */
+  checkedItemIds: string[];
+  completed: boolean;
+  dismissed: boolean;
+};
+export const EMPTY_PROGRESS: Readonly<TFlowProgress> = Object.freeze({ started: false, completedStepIds: [], checkedItemIds: [], completed: false, dismissed: false });
 
 export type TServedVariant = { experimentKey: string; key: string; sticky: boolean };
 
@@ -85,17 +94,22 @@ export function evaluationAttributes(user: TRuntimeUser): TAttributes {
   return { ...user.attributes, id: user.id };
 }
 
+const isFinished = (progress: TFlowProgress | undefined) => !!progress && (progress.completed || progress.dismissed);
+
 /**
  * The onboarding a user should get now: the highest-priority published flow whose audience matches
  * and that the user has neither completed nor dismissed, localized, with steps filtered by their
- * show-if conditions. Used by the runtime API and the studio preview alike.
+ * show-if conditions. A finished flow whose `afterCompletion` is `stop` ends onboarding for the user,
+ * whatever their attributes match now. Used by the runtime API and the studio preview alike.
  */
 export function resolveOnboarding(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolveOptions = {}): TResolvedOnboarding | null {
+  const progressOf = (flowKey: string) => options.progressFor?.(flowKey);
+  if (snapshot.flows.some((flow) => flow.content.afterCompletion === 'stop' && isFinished(progressOf(flow.key)))) return null;
   const attributes = evaluationAttributes(user);
   for (const flow of snapshot.flows) {
     if (flow.audience && !evalCondition(attributes, flow.audience, snapshot.savedGroups)) continue;
-    const progress = options.progressFor?.(flow.key) ?? EMPTY_PROGRESS;
-    if (progress.completed || progress.dismissed) continue;
+    const progress = progressOf(flow.key) ?? EMPTY_PROGRESS;
+    if (isFinished(progress)) continue;
     const assigned = flow.experiment ? assignVariant(flow.experiment, attributes, options.stickyVariantFor?.(flow.experiment.key)) : null;
     const localized = localizeContent(assigned?.variant.content ?? flow.content, options.locale);
     return {

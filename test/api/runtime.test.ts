@@ -8,7 +8,7 @@ const ONBOARDING = `query($user: OnboardingUserInput!, $locale: String) {
     welcome { title body bodyHtml primaryCta { label url event } }
     steps { id kind title body }
     questions { id prompt kind attribute options { value label } }
-    progress { completedStepIds completed dismissed }
+    progress { started completedStepIds checkedItemIds completed dismissed }
   }
 }`;
 const TRACK = `mutation($events: [TrackEventInput!]!) { track(events: $events) { accepted duplicates } }`;
@@ -31,7 +31,7 @@ describe.each(DATABASE_KINDS)('runtime API on %s', (kind) => {
     expect(result.steps).toHaveLength(4);
     expect(result.questions.map((q: any) => q.attribute)).toEqual(['role', 'companySize']);
     expect(result.questions[0].options.map((o: any) => o.value)).toContain('developer');
-    expect(result.progress).toEqual({ completedStepIds: [], completed: false, dismissed: false });
+    expect(result.progress).toEqual({ started: false, completedStepIds: [], checkedItemIds: [], completed: false, dismissed: false });
   });
 
   it('should serve sales-assisted to a company of 500', async () => {
@@ -86,7 +86,7 @@ describe.each(DATABASE_KINDS)('runtime API on %s', (kind) => {
     expect(await api.database.db.prisma.event.count({ where: { environmentId, clientEventId: 'f-1' } })).toBe(1);
   });
 
-  it('should serve the next matching flow once a flow is completed, and nothing after the last', async () => {
+  it('should serve nothing after the last flow is completed', async () => {
     await track([{ id: 'g-1', userId: 'g', name: 'flow_completed', flowKey: 'self-serve' }]);
     expect(await onboarding({ id: 'g' })).toBeNull();
   });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { diffContent, localizeContent, resolveOnboarding, sortFlowsByPriority, ZFlowContent, type TPublishedFlow, type TRuntimeSnapshot } from '@doorstep/schema';
+import {
+  diffContent, EMPTY_PROGRESS, localizeContent, requiredStepIds, resolveOnboarding, sortFlowsByPriority, stepsCompleteFlow, ZFlowContent,
+  type TFlowProgress, type TPublishedFlow, type TRuntimeSnapshot,
+} from '@doorstep/schema';
 
 const content = (title: string, extra: Record<string, unknown> = {}) => ZFlowContent.parse({
   welcome: { title },
@@ -10,8 +13,8 @@ const content = (title: string, extra: Record<string, unknown> = {}) => ZFlowCon
   activation: { event: 'done' },
   ...extra,
 });
-const flow = (key: string, priority: number, audience: TPublishedFlow['audience'], title = key): TPublishedFlow => ({
-  key, name: key, priority, audience, version: 1, content: content(title),
+const flow = (key: string, priority: number, audience: TPublishedFlow['audience'], extra: Record<string, unknown> = {}): TPublishedFlow => ({
+  key, name: key, priority, audience, version: 1, content: content(key, extra),
 });
 const snapshot = (flows: TPublishedFlow[]): TRuntimeSnapshot => ({ flows: sortFlowsByPriority(flows), savedGroups: {} });
 
@@ -29,9 +32,18 @@ describe('resolveOnboarding', () => {
     expect(resolveOnboarding(snapshot([flow('big', 1, { size: { $gte: 200 } })]), { id: 'u', attributes: {} })).toBeNull();
   });
 
-  it('should skip flows the user completed or dismissed', () => {
-    const progressFor = (key: string) => (key === 'big' ? { completedStepIds: [], completed: false, dismissed: true } : undefined);
-    expect(resolveOnboarding(flows, { id: 'u', attributes: { size: 900 } }, { progressFor })!.flow.key).toBe('everyone');
+  const finished = (flowKey: string, how: Partial<TFlowProgress>) => (key: string) => (key === flowKey ? { ...EMPTY_PROGRESS, started: true, ...how } : undefined);
+
+  it('should serve no other flow after one whose afterCompletion is stop (the default) is completed or dismissed', () => {
+    expect(resolveOnboarding(flows, { id: 'u', attributes: { size: 900 } }, { progressFor: finished('big', { dismissed: true }) })).toBeNull();
+    // Not even a flow the user matches only now: finishing onboarding never leads to a second welcome.
+    expect(resolveOnboarding(flows, { id: 'u-vip', attributes: {} }, { progressFor: finished('everyone', { completed: true }) })).toBeNull();
+  });
+
+  it('should serve the next matching flow after one whose afterCompletion is next', () => {
+    const chained = snapshot([flow('everyone', 0, null), flow('big', 20, { size: { $gte: 200 } }, { afterCompletion: 'next' })]);
+    expect(resolveOnboarding(chained, { id: 'u', attributes: { size: 900 } }, { progressFor: finished('big', { completed: true }) })!.flow.key).toBe('everyone');
+    expect(resolveOnboarding(chained, { id: 'u', attributes: { size: 900 } }, { progressFor: finished('big', { dismissed: true }) })!.flow.key).toBe('everyone');
   });
 
   it('should leave out steps whose show-if condition does not match', () => {
@@ -71,5 +83,27 @@ describe('diffContent', () => {
 
   it('should report nothing for equal content', () => {
     expect(diffContent({ a: [1, 2], b: { c: 'x' } }, { a: [1, 2], b: { c: 'x' } })).toEqual([]);
+  });
+});
+
+describe('flow completion rules', () => {
+  const steps = (list: Array<Record<string, unknown>>) => ZFlowContent.parse({ welcome: { title: 'W' }, steps: list, activation: { event: 'done' } });
+
+  it('should require the steps that cannot be skipped and show to everyone', () => {
+    const content = steps([
+      { id: 'a', kind: 'info', title: 'A' },
+      { id: 'b', kind: 'info', title: 'B', skippable: true },
+      { id: 'c', kind: 'info', title: 'C', showIf: { plan: 'pro' } },
+      { id: 'd', kind: 'action', title: 'D', completionEvent: 'd_done' },
+    ]);
+    expect(requiredStepIds(content)).toEqual(['a', 'd']);
+    expect(stepsCompleteFlow(['a', 'd'], ['d', 'b', 'a'])).toBe(true);
+    expect(stepsCompleteFlow(['a', 'd'], ['a', 'b'])).toBe(false);
+  });
+
+  it('should require every unconditional step when all of them are skippable, and none when all are conditional', () => {
+    expect(requiredStepIds(steps([{ id: 'a', kind: 'info', title: 'A', skippable: true }, { id: 'b', kind: 'info', title: 'B', skippable: true }]))).toEqual(['a', 'b']);
+    expect(requiredStepIds(steps([{ id: 'a', kind: 'info', title: 'A', showIf: { x: 1 } }]))).toEqual([]);
+    expect(stepsCompleteFlow([], ['a'])).toBe(false);
   });
 });

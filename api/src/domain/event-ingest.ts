@@ -1,12 +1,13 @@
-import type { TAttributes, TTrackEvent, TValidationIssue } from '@doorstep/schema';
+import { stepsCompleteFlow, type TAttributes, type TTrackEvent, type TValidationIssue } from '@doorstep/schema';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from '../errors.ts';
-import type { TEnvironmentSnapshot } from '../runtime/snapshot-store.ts';
+import type { TContentCompletion, TEnvironmentSnapshot } from '../runtime/snapshot-store.ts';
 import { answerProblem, withAttribute } from './answers.ts';
 
 export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000;
 export const MAX_EVENT_SKEW_MS = 5 * 60 * 1000;
-const PROGRESS_EVENTS = new Set(['step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed']);
+/** Events the app sends about a flow's lifecycle; each names its flow (or lets the API infer it). */
+const LIFECYCLE_EVENTS = new Set(['flow_started', 'step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed']);
 
 export type TIngestResult = { accepted: number; duplicates: number; affectedUsers: string[] };
 
@@ -47,7 +48,7 @@ export async function ingestEvents(
     });
     const fresh = new Set(created.map((c) => c.clientEventId));
     for (const event of events) {
-      if (fresh.has(event.id) && PROGRESS_EVENTS.has(event.name)) await applyEffect(tx, snapshot, event);
+      if (fresh.has(event.id)) await applyEffects(tx, snapshot, event);
     }
     return fresh;
   });
@@ -81,7 +82,7 @@ function eventIssues(snapshot: TEnvironmentSnapshot, event: TTrackEvent, index: 
     if (age > MAX_EVENT_AGE_MS) issues.push(at('timestamp', 'Events older than 30 days are not accepted'));
     if (age < -MAX_EVENT_SKEW_MS) issues.push(at('timestamp', 'Events more than 5 minutes in the future are not accepted; check the client clock'));
   }
-  if (!PROGRESS_EVENTS.has(event.name) && !event.name.startsWith('flow_')) return issues;
+  if (!LIFECYCLE_EVENTS.has(event.name)) return issues;
   if (!event.flowKey) return issues;
   if (!snapshot.flowIds.has(event.flowKey)) {
     issues.push(at('flowKey', `No flow "${event.flowKey}" is published in this environment`));
@@ -98,34 +99,97 @@ function eventIssues(snapshot: TEnvironmentSnapshot, event: TTrackEvent, index: 
   return issues;
 }
 
-async function applyEffect(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, event: TTrackEvent): Promise<void> {
-  const flowId = snapshot.flowIds.get(event.flowKey!)!;
-  const [{ id: profileId }] = await tx.$queryRaw<{ id: string }[]>`
-    INSERT INTO "UserProfile" ("id", "environmentId", "externalId", "answers", "firstSeenAt", "updatedAt")
-    VALUES (gen_random_uuid(), ${snapshot.environmentId}::uuid, ${event.userId}, '{}'::jsonb, now(), now())
-    ON CONFLICT ("environmentId", "externalId") DO UPDATE SET "updatedAt" = now()
-    RETURNING "id"`;
+/** What one event does to a user's progress in one flow. */
+type TProgressChange = { started: boolean; stepIds: string[]; itemIds: string[]; completed: boolean; dismissed: boolean };
 
-  if (event.name === 'question_answered') {
-    const question = snapshot.questions.get(event.flowKey!)!.get(event.questionId!)!;
-    // Row lock: two answers for one user in parallel must both land.
-    const [{ answers }] = await tx.$queryRaw<{ answers: TAttributes }[]>`
-      SELECT "answers" FROM "UserProfile" WHERE "id" = ${profileId}::uuid FOR UPDATE`;
-    const next = withAttribute(answers ?? {}, question.attribute, event.value);
-    await tx.userProfile.update({ where: { id: profileId }, data: { answers: next } });
+/**
+ * The server's half of the runtime contract (README, "Event lifecycle"): lifecycle events move the
+ * progress of the flow they name; any other event completes the steps and ticks the checklist items
+ * whose completion event it is, in every published flow that has them; a started flow whose required
+ * steps are all done is completed.
+ */
+async function applyEffects(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, event: TTrackEvent): Promise<void> {
+  if (LIFECYCLE_EVENTS.has(event.name)) {
+    const flowKey = event.flowKey!;
+    const profileId = await upsertProfile(tx, snapshot, event.userId);
+    if (event.name === 'question_answered') await storeAnswer(tx, snapshot, profileId, event);
+    const stepId = event.name === 'step_completed' || event.name === 'step_skipped' ? event.stepId! : null;
+    await changeProgress(tx, snapshot, profileId, event.userId, flowKey, {
+      started: true,
+      stepIds: stepId ? [stepId] : [],
+      itemIds: [],
+      completed: event.name === 'flow_completed',
+      dismissed: event.name === 'flow_dismissed',
+    });
     return;
   }
-  const stepId = event.name === 'step_completed' || event.name === 'step_skipped' ? event.stepId! : null;
-  const completed = event.name === 'flow_completed';
-  const dismissed = event.name === 'flow_dismissed';
+  const flowKeys = snapshot.completionEvents.get(event.name);
+  if (!flowKeys) return;
+  const profileId = await upsertProfile(tx, snapshot, event.userId);
+  for (const flowKey of flowKeys) {
+    const rules = await completionRules(tx, snapshot, flowKey, event.userId);
+    const targets = rules.targets.get(event.name);
+    if (!targets) continue;
+    await changeProgress(tx, snapshot, profileId, event.userId, flowKey, {
+      started: false, stepIds: targets.stepIds, itemIds: targets.checklistItemIds, completed: false, dismissed: false,
+    }, rules);
+  }
+}
+
+async function upsertProfile(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, userId: string): Promise<string> {
+  const [{ id }] = await tx.$queryRaw<{ id: string }[]>`
+    INSERT INTO "UserProfile" ("id", "environmentId", "externalId", "answers", "firstSeenAt", "updatedAt")
+    VALUES (gen_random_uuid(), ${snapshot.environmentId}::uuid, ${userId}, '{}'::jsonb, now(), now())
+    ON CONFLICT ("environmentId", "externalId") DO UPDATE SET "updatedAt" = now()
+    RETURNING "id"`;
+  return id;
+}
+
+async function storeAnswer(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, event: TTrackEvent): Promise<void> {
+  const question = snapshot.questions.get(event.flowKey!)!.get(event.questionId!)!;
+  // Row lock: two answers for one user in parallel must both land.
+  const [{ answers }] = await tx.$queryRaw<{ answers: TAttributes }[]>`
+    SELECT "answers" FROM "UserProfile" WHERE "id" = ${profileId}::uuid FOR UPDATE`;
+  await tx.userProfile.update({ where: { id: profileId }, data: { answers: withAttribute(answers ?? {}, question.attribute, event.value) } });
+}
+
+/**
+ * The rules of the version this user is served: the variant they were exposed to under a running
+ * experiment, otherwise the released version. An exposure still waiting in the batch writer reads
+ * as the released version, so a variant that changes the required steps completes on its next event.
+ */
+async function completionRules(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, flowKey: string, userId: string): Promise<TContentCompletion> {
+  const completion = snapshot.completion.get(flowKey)!;
+  if (!completion.experimentId) return completion.released;
+  const exposure = await tx.exposure.findUnique({
+    where: { experimentId_userId: { experimentId: completion.experimentId, userId } }, select: { variantKey: true },
+  });
+  return (exposure && completion.variants.get(exposure.variantKey)) || completion.released;
+}
+
+async function changeProgress(
+  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, userId: string, flowKey: string,
+  change: TProgressChange, known?: TContentCompletion,
+): Promise<void> {
+  const flowId = snapshot.flowIds.get(flowKey)!;
+  const { required } = known ?? (await completionRules(tx, snapshot, flowKey, userId));
+  const completedNow = change.completed || (change.started && stepsCompleteFlow(required, change.stepIds));
+  // One statement, so concurrent events of one user merge instead of overwriting each other; the
+  // flow completes when it is started and its required steps are all done, in whichever order
+  // those facts arrive.
   await tx.$executeRaw`
-    INSERT INTO "FlowProgress" ("profileId", "flowId", "completedStepIds", "completed", "dismissed", "updatedAt")
-    VALUES (${profileId}::uuid, ${flowId}::uuid, ${stepId === null ? [] : [stepId]}::text[], ${completed}, ${dismissed}, now())
+    INSERT INTO "FlowProgress" ("profileId", "flowId", "started", "completedStepIds", "checkedItemIds", "completed", "dismissed", "updatedAt")
+    VALUES (${profileId}::uuid, ${flowId}::uuid, ${change.started}, ${change.stepIds}::text[], ${change.itemIds}::text[], ${completedNow}, ${change.dismissed}, now())
     ON CONFLICT ("profileId", "flowId") DO UPDATE SET
-      "completedStepIds" = CASE
-        WHEN ${stepId}::text IS NULL OR ${stepId}::text = ANY("FlowProgress"."completedStepIds") THEN "FlowProgress"."completedStepIds"
-        ELSE array_append("FlowProgress"."completedStepIds", ${stepId}::text) END,
-      "completed" = "FlowProgress"."completed" OR ${completed},
-      "dismissed" = "FlowProgress"."dismissed" OR ${dismissed},
+      "started" = "FlowProgress"."started" OR EXCLUDED."started",
+      "completedStepIds" = COALESCE("FlowProgress"."completedStepIds", '{}') || ARRAY(
+        SELECT s FROM unnest(EXCLUDED."completedStepIds") s WHERE NOT (s = ANY(COALESCE("FlowProgress"."completedStepIds", '{}')))),
+      "checkedItemIds" = COALESCE("FlowProgress"."checkedItemIds", '{}') || ARRAY(
+        SELECT s FROM unnest(EXCLUDED."checkedItemIds") s WHERE NOT (s = ANY(COALESCE("FlowProgress"."checkedItemIds", '{}')))),
+      "completed" = "FlowProgress"."completed" OR EXCLUDED."completed" OR (
+        ("FlowProgress"."started" OR EXCLUDED."started")
+        AND cardinality(${required}::text[]) > 0
+        AND ${required}::text[] <@ (COALESCE("FlowProgress"."completedStepIds", '{}') || EXCLUDED."completedStepIds")),
+      "dismissed" = "FlowProgress"."dismissed" OR EXCLUDED."dismissed",
       "updatedAt" = now()`;
 }

@@ -85,7 +85,7 @@ export class ProfileStore {
         where: { environmentId_externalId: { environmentId, externalId } },
         select: {
           answers: true,
-          progress: { select: { completedStepIds: true, completed: true, dismissed: true, flow: { select: { key: true } } } },
+          progress: { select: { started: true, completedStepIds: true, checkedItemIds: true, completed: true, dismissed: true, flow: { select: { key: true } } } },
         },
       }),
       this.prisma.exposure.findMany({
@@ -102,7 +102,7 @@ export class ProfileStore {
     }
     return {
       answers: profile.answers,
-      progress: new Map(profile.progress.map((p) => [p.flow.key, { completedStepIds: p.completedStepIds, completed: p.completed, dismissed: p.dismissed }])),
+      progress: new Map(profile.progress.map(({ flow, ...progress }) => [flow.key, progress])),
       exposures: exposureMap,
       servedFlows,
     };

@@ -1,6 +1,6 @@
 import {
-  sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
-  type TCondition, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
+  completionTargets, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
+  type TCompletionTargets, type TCondition, type TFlowContent, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
 } from '@doorstep/schema';
 import type { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.ts';
@@ -14,12 +14,22 @@ export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   flowIds: Map<string, string>;
   /** Published questions by flow key and question id: where an answer is stored. */
   questions: Map<string, Map<string, TQuestion>>;
+  /** How each published flow completes, by flow key: what ingested events tick and finish. */
+  completion: Map<string, TFlowCompletion>;
+  /** The flows whose steps or checklist items an event name completes. */
+  completionEvents: Map<string, string[]>;
   /** Running experiments' ids by key, for recording exposures. */
   experimentIds: Map<string, string>;
   /** The workspace's segments, to note which ones an exposed user matched. */
   segments: Array<{ key: string; condition: TCondition }>;
   builtAt: number;
 };
+
+export type TContentCompletion = { required: string[]; targets: Map<string, TCompletionTargets> };
+/** A flow's completion rules for the released version and, under a running experiment, each variant's version. */
+export type TFlowCompletion = { released: TContentCompletion; experimentId: string | null; variants: Map<string, TContentCompletion> };
+
+const contentCompletion = (content: TFlowContent): TContentCompletion => ({ required: requiredStepIds(content), targets: completionTargets(content) });
 
 type TEntry = {
   snapshot: TEnvironmentSnapshot | null;
@@ -169,6 +179,8 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
   const flows: TPublishedFlow[] = [];
   const flowIds = new Map<string, string>();
   const questions = new Map<string, Map<string, TQuestion>>();
+  const completion = new Map<string, TFlowCompletion>();
+  const completionEvents = new Map<string, string[]>();
   for (const { flow, version } of environment.releases) {
     const content = parseStored(ZFlowContent, version.content, { flow: flow.key, version: String(version.number) });
     const storedAudience = flow.segment?.condition ?? flow.audienceCondition;
@@ -180,6 +192,14 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     // Answers may come from any variant a user was served.
     const served = [content, ...(experiment?.variants.map((v) => v.content) ?? [])];
     questions.set(flow.key, new Map(served.flatMap((c) => c.questions.map((q) => [q.id, q] as const))));
+    const flowCompletion: TFlowCompletion = {
+      released: contentCompletion(content),
+      experimentId: experiment ? (experiments.find((e) => e.key === experiment.key)?.id ?? null) : null,
+      variants: new Map(experiment?.variants.map((v) => [v.key, contentCompletion(v.content)]) ?? []),
+    };
+    completion.set(flow.key, flowCompletion);
+    const eventNames = new Set([flowCompletion.released, ...flowCompletion.variants.values()].flatMap((c) => [...c.targets.keys()]));
+    for (const name of eventNames) completionEvents.set(name, [...(completionEvents.get(name) ?? []), flow.key]);
   }
   const segments = environment.workspace.segments.flatMap((s) => {
     const condition = parseStored(ZCondition, s.condition, { segment: s.key });
@@ -192,6 +212,8 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     savedGroups: {},
     flowIds,
     questions,
+    completion,
+    completionEvents,
     experimentIds: new Map(experiments.map((e) => [e.key, e.id])),
     segments,
     builtAt: Date.now(),

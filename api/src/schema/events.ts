@@ -27,7 +27,12 @@ builder.mutationField('track', (t) =>
   t.withAuth({ publicKey: true }).field({
     skipTypeScopes: true,
     type: TrackResult,
-    description: 'Runtime (public key): record events; step and answer events update the user profile',
+    description: [
+      'Runtime (public key): record events, at most 100 per call; ids make retries idempotent.',
+      'Lifecycle events name their flow: flow_started, step_viewed, step_completed and step_skipped (stepId), question_answered (questionId, value),',
+      'flow_completed, flow_dismissed. Any other name is a product event: it completes the steps and ticks the checklist items whose completion event it is.',
+      'The server derives the rest: an answer sets the attribute its question is bound to; a started flow whose required steps are done is completed.',
+    ].join(' '),
     args: { events: t.arg({ type: [TrackEventInput], required: true }).validate(ZTrackBatch) },
     resolve: async (_root, args, ctx) => {
       const { environmentId } = ctx.principal;

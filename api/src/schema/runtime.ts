@@ -69,10 +69,17 @@ const Activation = builder.objectRef<TR['activation']>('Activation').implement({
 });
 
 const Progress = builder.objectRef<TR['progress']>('Progress').implement({
+  description: "The user's progress in the served flow, as the server derives it from tracked events",
   fields: (t) => ({
-    completedStepIds: t.exposeStringList('completedStepIds'),
-    completed: t.exposeBoolean('completed'),
-    dismissed: t.exposeBoolean('dismissed'),
+    started: t.exposeBoolean('started', { description: 'flow_started was tracked, or any step or answer event of this flow' }),
+    completedStepIds: t.exposeStringList('completedStepIds', {
+      description: "Steps done, in order: by step_completed or step_skipped, or by tracking a step's completion event",
+    }),
+    checkedItemIds: t.exposeStringList('checkedItemIds', { description: 'Checklist items ticked by tracking their completion events' }),
+    completed: t.exposeBoolean('completed', {
+      description: 'By flow_completed, or derived: the flow was started and every required step (not skippable, no show-if) is done',
+    }),
+    dismissed: t.exposeBoolean('dismissed', { description: 'By flow_dismissed' }),
   }),
 });
 
