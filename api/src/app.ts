@@ -2,6 +2,7 @@ import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { TContext } from './context.ts';
 import type { TDatabase } from './db/database.ts';
+import { assertOriginAllowed } from './auth/origins.ts';
 import { useETag } from './etag-plugin.ts';
 import { schema } from './schema/index.ts';
 import { startServices, stopServices, type TServices } from './services.ts';
@@ -29,12 +30,23 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
     maskedErrors: true,
     // server.ts enforces the body limit; yoga's own check cost 40% of the runtime path's throughput.
     maxRequestBodySize: false,
-    plugins: [useETag(), ...(options.production ? [disableIntrospection()] : [])],
-    context: async ({ request }) => ({
-      prisma: options.db.prisma,
-      services,
-      principal: await services.keys.resolve(request.headers.get('authorization')),
+    // Callers authenticate with bearer keys, never cookies, so no credentials are allowed and any
+    // origin may ask; a public key's own allow list is enforced once the key is known (below).
+    // ETag is exposed so that browser apps can send If-None-Match.
+    cors: (request) => ({
+      origin: request.headers.get('origin') ?? '*',
+      credentials: false,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'if-none-match'],
+      exposedHeaders: ['etag'],
+      maxAge: 600,
     }),
+    plugins: [useETag(), ...(options.production ? [disableIntrospection()] : [])],
+    context: async ({ request }) => {
+      const principal = await services.keys.resolve(request.headers.get('authorization'));
+      if (principal?.kind === 'public') assertOriginAllowed(principal, request.headers.get('origin'));
+      return { prisma: options.db.prisma, services, principal };
+    },
   });
   return { yoga, services, close: () => stopServices(services) };
 }

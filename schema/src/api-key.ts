@@ -9,8 +9,18 @@ export function roleAtLeast(role: TRole, required: TRole): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
+/** A web origin as browsers send it: scheme, host and port only, lowercase. */
+export const ZWebOrigin = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(200)
+  .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, 'Use an origin such as https://app.example.com (scheme, host and port, no path)');
+export const ZAllowedOrigins = z.array(ZWebOrigin).max(20, 'At most 20 origins per key');
+
 export const ZApiKeyCreateInput = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('public'), name: z.string().trim().min(1).max(80), environmentKey: ZSlug }),
+  z.object({ kind: z.literal('public'), name: z.string().trim().min(1).max(80), environmentKey: ZSlug, allowedOrigins: ZAllowedOrigins.default([]) }),
   z.object({ kind: z.literal('secret'), name: z.string().trim().min(1).max(80), role: ZRole }),
 ]);
 export type TApiKeyCreateInput = z.output<typeof ZApiKeyCreateInput>;
+

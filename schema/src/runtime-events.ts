@@ -17,9 +17,13 @@ export const ZAttributes = z
   .record(ZRuntimeAttributeName, z.unknown())
   .refine((a) => jsonSize(a) <= MAX_ATTRIBUTES_BYTES, `Attributes are limited to ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
 
+/** The hex HMAC-SHA256 of a user id that the app's backend sends when identity verification is on. */
+const ZUserHash = z.string().max(128).nullish();
+
 export const ZRuntimeUser = z.object({
   id: ZUserId,
   attributes: ZAttributes.nullish().transform((a) => a ?? {}),
+  hash: ZUserHash,
 });
 
 /** An answer as it may be stored in an attribute. */
@@ -34,6 +38,7 @@ export const ZTrackEvent = z
   .object({
     id: z.string().min(1).max(128),
     userId: ZUserId,
+    userHash: ZUserHash,
     name: ZEventName,
     timestamp: z.coerce.date().nullish(),
     flowKey: ZSlug.nullish(),

@@ -22,6 +22,7 @@ const AUDIENCE = {
   mutation: {
     acceptInvitation: 'anyone', archiveFlow: 'editor', changeMemberRole: 'admin', createApiKey: 'admin', createEnvironment: 'admin',
     createExperiment: 'editor', createFlow: 'editor', createSegment: 'editor', deleteSegment: 'editor', inviteMember: 'admin',
+    disableIdentityVerification: 'admin', enableIdentityVerification: 'admin', setApiKeyOrigins: 'admin',
     launchExperiment: 'publisher', publishFlow: 'publisher', removeMember: 'admin', restoreFlow: 'editor', revokeApiKey: 'admin',
     rollbackFlow: 'publisher', saveDraft: 'editor', setupFirstAdmin: 'anyone', shipWinner: 'publisher', signIn: 'anyone',
     signOut: 'anyone', stopExperiment: 'publisher', track: 'publicKey', updateExperimentWeights: 'publisher', updateFlow: 'editor',

@@ -33,11 +33,14 @@ export class KeyResolver {
   }
 
   private async loadKey(secretHash: string): Promise<TPrincipal | null> {
-    const key = await this.prisma.apiKey.findUnique({ where: { secretHash } });
+    const key = await this.prisma.apiKey.findUnique({ where: { secretHash }, include: { environment: { select: { identitySecret: true } } } });
     if (!key || key.revokedAt) return null;
     const actor = `key:${key.name}`;
     if (key.kind === 'public' && key.environmentId) {
-      return { kind: 'public', credentialId: key.id, workspaceId: key.workspaceId, environmentId: key.environmentId, actor };
+      return {
+        kind: 'public', credentialId: key.id, workspaceId: key.workspaceId, environmentId: key.environmentId, actor,
+        allowedOrigins: key.allowedOrigins, identitySecret: key.environment?.identitySecret ?? null,
+      };
     }
     if (key.kind === 'secret' && key.role) {
       return { kind: 'secret', credentialId: key.id, workspaceId: key.workspaceId, role: key.role, actor };

@@ -11,5 +11,15 @@ export type TManagementPrincipal = {
   /** The session token's hash, for signing out. */
   sessionHash?: string;
 };
-export type TPublicPrincipal = { kind: 'public'; credentialId: string; workspaceId: string; environmentId: string; actor: string };
+export type TPublicPrincipal = {
+  kind: 'public';
+  credentialId: string;
+  workspaceId: string;
+  environmentId: string;
+  actor: string;
+  /** Browser origins the key may be used from; empty allows any. */
+  allowedOrigins: string[];
+  /** The environment's identity-verification secret; null when verification is off. */
+  identitySecret: string | null;
+};
 export type TPrincipal = TManagementPrincipal | TPublicPrincipal;

@@ -1,4 +1,4 @@
-import { ZApiKeyCreateInput } from '@doorstep/schema';
+import { ZAllowedOrigins, ZApiKeyCreateInput } from '@doorstep/schema';
 import { builder } from '../builder.ts';
 import { generateApiKey } from '../auth/api-keys.ts';
 import { findEnvironmentOrThrow } from '../domain/flows.ts';
@@ -20,6 +20,7 @@ const ApiKey = builder.prismaObject('ApiKey', {
     role: t.expose('role', { type: Role, nullable: true }),
     environment: t.relation('environment', { nullable: true }),
     prefix: t.exposeString('prefix'),
+    allowedOrigins: t.exposeStringList('allowedOrigins', { description: 'Public keys: browser origins allowed to use the key; empty allows any' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     createdBy: t.exposeString('createdBy'),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
@@ -51,6 +52,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     name: t.string({ required: true }),
     kind: t.field({ type: ApiKeyKind, required: true }),
     environmentKey: t.string({ description: 'Required for public keys' }),
+    allowedOrigins: t.stringList({ description: 'Public keys: browser origins allowed to use the key (https://app.example.com); empty or absent allows any' }),
     role: t.field({ type: Role, description: 'Required for secret keys' }),
   }),
 });
@@ -74,6 +76,7 @@ builder.mutationField('createApiKey', (t) =>
               environmentId,
               kind: input.kind,
               role: input.kind === 'secret' ? input.role : null,
+              allowedOrigins: input.kind === 'public' ? input.allowedOrigins : [],
               name: input.name,
               prefix: generated.prefix,
               secretHash: generated.secretHash,
@@ -104,6 +107,30 @@ builder.mutationField('revokeApiKey', (t) =>
           if (!key) throw new NotFoundError('API key', id);
           if (!key.revokedAt) await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
           return { value: id, audit: { action: 'apiKey.revoke', targetType: 'apiKey', targetId: id, data: { name: key.name } } };
+        },
+      });
+      return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+);
+
+builder.mutationField('setApiKeyOrigins', (t) =>
+  t.withAuth({ admin: true }).prismaField({
+    skipTypeScopes: true,
+    type: ApiKey,
+    description: 'Replaces the browser origins a public key may be used from; an empty list allows any',
+    errors: { types: WRITE_ERRORS },
+    args: { id: t.arg.id({ required: true }), allowedOrigins: t.arg.stringList({ required: true }).validate(ZAllowedOrigins) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = String(args.id);
+      await managementWrite(ctx, {
+        notify: { type: 'keys' },
+        change: async (tx, principal) => {
+          const key = isUuid(id) ? await tx.apiKey.findFirst({ where: { id, workspaceId: principal.workspaceId } }) : null;
+          if (!key) throw new NotFoundError('API key', id);
+          if (key.kind !== 'public') invalid('id', 'Only public keys are used from browsers; secret keys take no origins');
+          await tx.apiKey.update({ where: { id }, data: { allowedOrigins: [...new Set(args.allowedOrigins)] } });
+          return { value: id, audit: { action: 'apiKey.origins', targetType: 'apiKey', targetId: id, data: { name: key.name, allowedOrigins: args.allowedOrigins } } };
         },
       });
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id } });

@@ -1,4 +1,5 @@
 import { ZTrackBatch } from '@doorstep/schema';
+import { isVerifiedUser, unverifiedUser } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
 import { ingestEvents } from '../domain/event-ingest.ts';
 
@@ -6,6 +7,7 @@ const TrackEventInput = builder.inputType('TrackEventInput', {
   fields: (t) => ({
     id: t.id({ required: true, description: 'Client-generated; resending an event with the same id has no further effect' }),
     userId: t.id({ required: true }),
+    userHash: t.string({ description: 'HMAC-SHA256 of userId; required when identity verification is on (see OnboardingUserInput.hash)' }),
     name: t.string({ required: true, description: 'flow_started, step_viewed, step_completed, step_skipped, question_answered, flow_completed, flow_dismissed, or any activation event' }),
     timestamp: t.field({ type: 'DateTime' }),
     flowKey: t.string(),
@@ -35,7 +37,11 @@ builder.mutationField('track', (t) =>
     ].join(' '),
     args: { events: t.arg({ type: [TrackEventInput], required: true }).validate(ZTrackBatch) },
     resolve: async (_root, args, ctx) => {
-      const { environmentId } = ctx.principal;
+      const { environmentId, identitySecret } = ctx.principal;
+      if (identitySecret) {
+        const forged = args.events.findIndex((e) => !isVerifiedUser(identitySecret, e.userId, e.userHash));
+        if (forged >= 0) throw unverifiedUser(`events.${forged}.userHash`);
+      }
       const snapshot = await ctx.services.snapshots.get(environmentId);
       const result = await ingestEvents(ctx.prisma, snapshot, args.events);
       for (const userId of result.affectedUsers) ctx.services.profiles.invalidate(environmentId, userId);

@@ -1,4 +1,5 @@
 import { resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
+import { isVerifiedUser, unverifiedUser } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
 
 type TR = TResolvedOnboarding;
@@ -107,6 +108,7 @@ export const OnboardingUserInput = builder.inputType('OnboardingUserInput', {
   fields: (t) => ({
     id: t.id({ required: true }),
     attributes: t.field({ type: 'JSON', description: 'Attributes the app knows; answers to segmentation questions override them' }),
+    hash: t.string({ description: "Hex HMAC-SHA256 of the id with the environment's identity secret, computed by the app's backend; required when identity verification is on" }),
   }),
 });
 
@@ -121,7 +123,8 @@ builder.queryField('onboarding', (t) =>
       locale: t.arg.string({ required: false }).validate(ZLocale.nullish()),
     },
     resolve: async (_root, { user, locale }, ctx) => {
-      const { environmentId } = ctx.principal;
+      const { environmentId, identitySecret } = ctx.principal;
+      if (identitySecret && !isVerifiedUser(identitySecret, user.id, user.hash)) throw unverifiedUser();
       const [snapshot, profile] = await Promise.all([
         ctx.services.snapshots.get(environmentId),
         ctx.services.profiles.get(environmentId, user.id),

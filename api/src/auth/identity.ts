@@ -1,0 +1,23 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ForbiddenError } from '../errors.ts';
+
+/** A new identity-verification secret for an environment: 256 random bits, shown to the admin once. */
+export function newIdentitySecret(): string {
+  return `dis_${randomBytes(32).toString('base64url')}`;
+}
+
+/** What the app's backend computes and sends with a user id: hex HMAC-SHA256 of the id. */
+export function userHash(secret: string, userId: string): string {
+  return createHmac('sha256', secret).update(userId).digest('hex');
+}
+
+/** Whether `hash` signs `userId` with the environment's secret; constant time in the hash. */
+export function isVerifiedUser(secret: string, userId: string, hash: string | null | undefined): boolean {
+  if (!hash || !/^[0-9a-f]{64}$/i.test(hash)) return false;
+  return timingSafeEqual(Buffer.from(userHash(secret, userId), 'hex'), Buffer.from(hash, 'hex'));
+}
+
+/** The refusal for a user whose id the app's backend did not sign (or signed with another secret). */
+export function unverifiedUser(at = 'user.hash'): ForbiddenError {
+  return new ForbiddenError(`Identity verification is on in this environment: ${at} must be the HMAC-SHA256 of the user id, computed by your backend`);
+}
