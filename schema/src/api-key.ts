@@ -23,4 +23,3 @@ export const ZApiKeyCreateInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('secret'), name: z.string().trim().min(1).max(80), role: ZRole }),
 ]);
 export type TApiKeyCreateInput = z.output<typeof ZApiKeyCreateInput>;
-
