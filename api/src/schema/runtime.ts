@@ -1,6 +1,7 @@
-import { resolveOnboarding, ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
+import { ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
 import { isVerifiedUser, unverifiedUser } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
+import { serveOnboarding } from '../runtime/serve-onboarding.ts';
 
 type TR = TResolvedOnboarding;
 
@@ -125,18 +126,7 @@ builder.queryField('onboarding', (t) =>
     resolve: async (_root, { user, locale }, ctx) => {
       const { environmentId, identitySecret } = ctx.principal;
       if (identitySecret && !isVerifiedUser(identitySecret, user.id, user.hash)) throw unverifiedUser();
-      const [snapshot, profile] = await Promise.all([
-        ctx.services.snapshots.get(environmentId),
-        ctx.services.profiles.get(environmentId, user.id),
-      ]);
-      const runtimeUser = { id: user.id, attributes: { ...user.attributes, ...profile.answers } };
-      const onboarding = resolveOnboarding(snapshot, runtimeUser, {
-        locale: locale ?? null,
-        progressFor: (flowKey) => profile.progress.get(flowKey),
-        stickyVariantFor: (experimentKey) => profile.exposures.get(experimentKey),
-      });
-      if (onboarding) ctx.services.serves.record(snapshot, runtimeUser, onboarding, profile);
-      return onboarding;
+      return (await serveOnboarding(ctx.services, environmentId, user, locale ?? null)).onboarding;
     },
   }),
 );
