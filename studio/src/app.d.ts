@@ -1,8 +1,10 @@
+import type { TMember } from '$lib/server/session';
+
 declare global {
   namespace App {
     interface Locals {
       token: string | undefined;
-      member: import('$lib/server/session').TMember | null;
+      member: TMember | null;
     }
     interface Error {
       message: string;

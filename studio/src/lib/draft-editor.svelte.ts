@@ -52,7 +52,8 @@ export class DraftEditor {
   issues = $state<TValidationIssue[]>([]);
   warnings = $state<string[]>([]);
   errorMessage = $state('');
-  lastSavedAt = $state<Date | null>(null);
+  /** When the last save succeeded, in epoch milliseconds. */
+  lastSavedAt = $state<number | null>(null);
   readonly flowKey: string;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private savedJson: string;
@@ -99,7 +100,7 @@ export class DraftEditor {
         this.revision = body.saved.revision;
         this.warnings = body.saved.warnings;
         this.savedJson = sent;
-        this.lastSavedAt = new Date();
+        this.lastSavedAt = Date.now();
         this.status = 'saved';
         // Edits made while the request was in flight still need saving.
         if (JSON.stringify(cleanContent(this.content)) !== sent) this.changed();
@@ -120,6 +121,7 @@ export class DraftEditor {
 
   /** Conflict: take the other person's draft, keeping ours in local storage to restore or compare. */
   async reloadTheirs(): Promise<void> {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a throwaway Date, only read once to stamp the stored copy
     localStorage.setItem(this.copyKey(), JSON.stringify({ savedAt: new Date().toISOString(), content: this.content }));
     const draft = await this.fetchDraft();
     this.content = draft.content;
