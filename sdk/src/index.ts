@@ -1,0 +1,4 @@
+export { createDoorstep, DoorstepClient, DoorstepRequestError, type TDoorstepOptions } from './client.ts';
+export { ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from './documents.ts';
+export { memoryStorage, type TQueueStorage } from './storage.ts';
+export type { TCallToAction, TClientProblem, TEvent, TOnboarding, TQueuedEvent, TUser } from './types.ts';

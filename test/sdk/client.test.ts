@@ -1,0 +1,148 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDoorstep, memoryStorage, type TClientProblem, type TDoorstepOptions } from '../../sdk/src/index.ts';
+import { listen } from '../../api/src/server.ts';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
+import { DATABASE_KINDS } from '../support/databases.ts';
+import { freePort } from '../support/process.ts';
+
+/** The real fetch, with a way to make calls fail as a flaky network would, and a log of statuses. */
+function networkFetch() {
+  const statuses: number[] = [];
+  let failNext = 0;
+  let loseAnswers = 0;
+  const fetchImpl: typeof fetch = async (input, init) => {
+    if (failNext > 0) {
+      failNext--;
+      throw new TypeError('fetch failed: network down');
+    }
+    const response = await fetch(input, init);
+    statuses.push(response.status);
+    if (loseAnswers > 0) {
+      // The request reached the API, but its answer never reaches the client.
+      loseAnswers--;
+      await response.text();
+      throw new TypeError('fetch failed: connection reset');
+    }
+    return response;
+  };
+  return {
+    fetchImpl, statuses,
+    failNextRequests: (count: number) => { failNext = count; },
+    loseNextAnswers: (count: number) => { loseAnswers = count; },
+  };
+}
+
+describe.each(DATABASE_KINDS)('@doorstep/client on %s', (kind) => {
+  const api = useTestApi(kind);
+  const ws = useTestWorkspace(api);
+  let server: Server;
+  let apiUrl: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    server = await listen(api.app, port, '127.0.0.1');
+    apiUrl = `http://127.0.0.1:${port}/graphql`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const client = (options: Partial<TDoorstepOptions> = {}) =>
+    createDoorstep({ apiUrl, publicKey: ws.publicKey, storage: memoryStorage(), flushIntervalMs: 10, retryBaseMs: 20, retryMaxMs: 100, ...options });
+  const storedEvents = (userId: string) =>
+    api.database.db.prisma.event.count({ where: { userId, environment: { workspaceId: ws.workspaceId } } });
+
+  it('should get the onboarding for a user, and reuse an unchanged answer through its ETag', async () => {
+    const network = networkFetch();
+    const doorstep = client({ fetch: network.fetchImpl });
+    const first = await doorstep.getOnboarding({ id: 'sdk-1', attributes: { companySize: 500 } }, { locale: 'fr' });
+    expect(first).toMatchObject({ flow: { key: 'sales-assisted' }, version: 1, progress: { started: false } });
+    const again = await doorstep.getOnboarding({ id: 'sdk-1', attributes: { companySize: 500 } }, { locale: 'fr' });
+    expect(again).toEqual(first);
+    expect(network.statuses).toEqual([200, 304]);
+    await doorstep.close();
+  });
+
+  it('should send queued events in batches and have the server derive progress from them', async () => {
+    const network = networkFetch();
+    const doorstep = client({ fetch: network.fetchImpl, batchSize: 20, flushIntervalMs: 60_000 });
+    const user = { id: 'sdk-2' };
+    doorstep.track(user, { name: 'flow_started', flowKey: 'self-serve' });
+    for (let i = 0; i < 24; i++) doorstep.track(user, { name: 'page_viewed', properties: { i } });
+    await doorstep.flush();
+    expect(doorstep.pendingEvents).toBe(0);
+    expect(network.statuses).toEqual([200, 200]);
+    expect(await storedEvents('sdk-2')).toBe(25);
+    expect((await doorstep.getOnboarding(user))!.progress.started).toBe(true);
+    await doorstep.close();
+  });
+
+  it('should retry after failed requests with backoff, and store each event once', async () => {
+    const network = networkFetch();
+    const problems: TClientProblem[] = [];
+    const doorstep = client({ fetch: network.fetchImpl, onProblem: (p) => problems.push(p) });
+    network.failNextRequests(2);
+    const user = { id: 'sdk-3' };
+    doorstep.track(user, { name: 'flow_started', flowKey: 'self-serve' });
+    doorstep.track(user, { name: 'first_event_received' });
+    const deadline = Date.now() + 5_000;
+    while (doorstep.pendingEvents > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(doorstep.pendingEvents).toBe(0);
+    expect(problems.filter((p) => p.kind === 'request-failed')).toHaveLength(2);
+    expect(await storedEvents('sdk-3')).toBe(2);
+    await doorstep.close();
+  });
+
+  it('should resend a batch whose answer was lost without storing its events twice', async () => {
+    const network = networkFetch();
+    const doorstep = client({ fetch: network.fetchImpl });
+    network.loseNextAnswers(1);
+    doorstep.track({ id: 'sdk-4' }, { name: 'dashboard_created' });
+    const deadline = Date.now() + 5_000;
+    while (doorstep.pendingEvents > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(network.statuses).toEqual([200, 200]);
+    expect(await storedEvents('sdk-4')).toBe(1);
+    await doorstep.close();
+  });
+
+  it('should keep at most maxQueuedEvents while offline, drop the oldest and say so', async () => {
+    const problems: TClientProblem[] = [];
+    const offline: typeof fetch = async () => { throw new TypeError('offline'); };
+    const doorstep = client({ fetch: offline, maxQueuedEvents: 5, onProblem: (p) => problems.push(p), flushIntervalMs: 60_000 });
+    const ids = Array.from({ length: 8 }, (_, i) => doorstep.track({ id: 'sdk-5' }, { name: 'page_viewed', properties: { i } }));
+    expect(doorstep.pendingEvents).toBe(5);
+    const dropped = problems.flatMap((p) => (p.kind === 'dropped' ? p.events.map((e) => e.id) : []));
+    expect(dropped).toEqual(ids.slice(0, 3));
+    doorstep['queue'].stop();
+  });
+
+  it('should keep unsent events in storage across a restart and send them from the next client', async () => {
+    const storage = memoryStorage();
+    const offline: typeof fetch = async () => { throw new TypeError('offline'); };
+    const before = client({ fetch: offline, storage, flushIntervalMs: 60_000 });
+    before.track({ id: 'sdk-6' }, { name: 'flow_started', flowKey: 'self-serve' });
+    before.track({ id: 'sdk-6' }, { name: 'dashboard_created' });
+    await before.close();
+    expect(before.pendingEvents).toBe(2);
+    const after = client({ storage });
+    expect(after.pendingEvents).toBe(2);
+    await after.flush();
+    expect(after.pendingEvents).toBe(0);
+    expect(await storedEvents('sdk-6')).toBe(2);
+    await after.close();
+  });
+
+  it('should drop an event the API refuses, report it, and deliver the rest of its batch', async () => {
+    const problems: TClientProblem[] = [];
+    const doorstep = client({ onProblem: (p) => problems.push(p), flushIntervalMs: 60_000 });
+    doorstep.track({ id: 'sdk-7' }, { name: 'flow_started', flowKey: 'self-serve' });
+    doorstep.track({ id: 'sdk-7' }, { name: 'question_answered', flowKey: 'self-serve', questionId: 'role', value: 'astronaut' });
+    doorstep.track({ id: 'sdk-7' }, { name: 'dashboard_created' });
+    await doorstep.flush();
+    await doorstep.flush();
+    expect(doorstep.pendingEvents).toBe(0);
+    expect(problems).toEqual([expect.objectContaining({ kind: 'rejected', event: expect.objectContaining({ questionId: 'role' }) })]);
+    expect(await storedEvents('sdk-7')).toBe(2);
+    await doorstep.close();
+  });
+});
