@@ -47,7 +47,10 @@ const bodies = users.map((user) => JSON.stringify({ query: QUERY, variables: { u
 
 const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-bench-'));
 const apiPort = await freePort();
-const api = pinned(process.execPath, ['--import', 'tsx', 'api/src/main.ts'], {
+// The API as production runs it: the bundle `pnpm start` builds.
+const built = spawnSync(process.execPath, ['scripts/build-api.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+if (built.status !== 0) throw new Error('Building the API failed');
+const api = pinned(process.execPath, ['api/dist/main.js'], {
   DOORSTEP_API_PORT: String(apiPort), DOORSTEP_API_HOST: '127.0.0.1', DOORSTEP_DATA_DIR: dataDir,
   DOORSTEP_SEED_PUBLIC_KEY: PUBLIC_KEY, DOORSTEP_SEED_SECRET_KEY: SECRET_KEY, NODE_ENV: 'production',
 });
