@@ -217,6 +217,8 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     page.once('dialog', (d) => d.accept());
     await page.getByRole('row', { name: new RegExp(keyName) }).getByRole('button', { name: 'Revoke' }).click();
     await expect.poll(async () => (await postGraphQL(stack.apiUrl, secret, RUNTIME, { user: { id: 'k' } })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // The revoke's answer reloads the page's data; typing into the next form before it lands races it.
+    await expect.poll(() => page.getByText('Key revoked.').isVisible()).toBe(true);
 
     await page.getByLabel('Invite by email').fill(`sam-${randomBytes(3).toString('hex')}@lumen.example`);
     await page.getByRole('button', { name: 'Invite' }).click();
