@@ -1,4 +1,5 @@
 import type { TFlowContent } from './flow-content.ts';
+import type { TFlowProgress } from './resolve.ts';
 
 /**
  * The steps whose completion completes a flow: those that cannot be skipped and show to everyone.
@@ -31,4 +32,47 @@ export function completionTargets(content: TFlowContent): Map<string, TCompletio
   for (const step of content.steps) if (step.completionEvent) entry(step.completionEvent).stepIds.push(step.id);
   for (const item of content.checklist?.items ?? []) entry(item.completionEvent).checklistItemIds.push(item.id);
   return targets;
+}
+
+/** What one event does to a user's progress in one flow (see the README's event lifecycle). */
+export type TProgressChange = { started: boolean; stepIds: string[]; itemIds: string[]; completed: boolean; dismissed: boolean };
+
+const LIFECYCLE = new Set(['flow_started', 'step_viewed', 'step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed']);
+
+/**
+ * The progress changes an event makes, by flow key: a lifecycle event changes the flow it names; a
+ * product event completes steps and ticks items in every flow whose content waits for it.
+ */
+export function progressChanges(
+  event: { name: string; flowKey?: string | null; stepId?: string | null },
+  flows: ReadonlyArray<{ key: string; content: TFlowContent }>,
+): Map<string, TProgressChange> {
+  const changes = new Map<string, TProgressChange>();
+  if (LIFECYCLE.has(event.name)) {
+    if (!event.flowKey || event.name === 'step_viewed') return changes;
+    const step = event.name === 'step_completed' || event.name === 'step_skipped' ? event.stepId : null;
+    changes.set(event.flowKey, {
+      started: true, stepIds: step ? [step] : [], itemIds: [], completed: event.name === 'flow_completed', dismissed: event.name === 'flow_dismissed',
+    });
+    return changes;
+  }
+  for (const flow of flows) {
+    const targets = completionTargets(flow.content).get(event.name);
+    if (targets) changes.set(flow.key, { started: false, stepIds: targets.stepIds, itemIds: targets.checklistItemIds, completed: false, dismissed: false });
+  }
+  return changes;
+}
+
+/** A progress after a change: lists merged in order, flags only ever set, completion derived. */
+export function applyProgressChange(progress: TFlowProgress, change: TProgressChange, required: readonly string[]): TFlowProgress {
+  const add = (list: string[], more: string[]) => [...list, ...more.filter((id) => !list.includes(id))];
+  const started = progress.started || change.started;
+  const completedStepIds = add(progress.completedStepIds, change.stepIds);
+  return {
+    started,
+    completedStepIds,
+    checkedItemIds: add(progress.checkedItemIds, change.itemIds),
+    completed: progress.completed || change.completed || (started && stepsCompleteFlow(required, completedStepIds)),
+    dismissed: progress.dismissed || change.dismissed,
+  };
 }

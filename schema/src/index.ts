@@ -9,6 +9,8 @@ export * from './markdown.ts';
 export * from './localize.ts';
 export * from './resolve.ts';
 export * from './completion.ts';
+export * from './answers.ts';
+export * from './local-runtime.ts';
 export * from './diff.ts';
 export * from './validation.ts';
 export * from './flow.ts';

@@ -1,8 +1,7 @@
-import { stepsCompleteFlow, type TAttributes, type TTrackEvent, type TValidationIssue } from '@doorstep/schema';
+import { answerProblem, stepsCompleteFlow, withAttribute, type TAttributes, type TTrackEvent, type TValidationIssue } from '@doorstep/schema';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from '../errors.ts';
 import type { TContentCompletion, TEnvironmentSnapshot } from '../runtime/snapshot-store.ts';
-import { answerProblem, withAttribute } from './answers.ts';
 
 export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000;
 export const MAX_EVENT_SKEW_MS = 5 * 60 * 1000;

@@ -1,4 +1,5 @@
-import type { TAttributes, TQuestion } from '@doorstep/schema';
+import type { TAttributes } from './condition.ts';
+import type { TQuestion } from './flow-content.ts';
 
 /** Checks an answer against the question it answers; returns the problem, or null. */
 export function answerProblem(question: TQuestion, value: unknown): string | null {
