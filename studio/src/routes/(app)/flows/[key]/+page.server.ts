@@ -7,6 +7,7 @@ import { graphql } from '$lib/graphql';
 import { api, ApiError, isApiError } from '$lib/server/api';
 import { apiErrorToForm } from '$lib/server/form-errors';
 import { conditionOf, ZFlowSettingsForm } from '$lib/schemas';
+import { studioEnv } from '$lib/server/env';
 import type { Actions, PageServerLoad } from './$types';
 
 const EDITOR = graphql(`
@@ -27,7 +28,7 @@ const UPDATE_FLOW = graphql(`
 /** JSON from the API, read as a condition; the API only stores valid ones, so null means "none". */
 const asCondition = (value: unknown) => ZCondition.safeParse(value).data ?? null;
 
-export const load = (async ({ locals, params }) => {
+export const load = (async ({ locals, params, url }) => {
   const { flow, segments, flows } = await api(locals.token).request(EDITOR, { key: params.key });
   if (!flow) error(404, `There is no flow “${params.key}”.`);
   // The API only saves drafts that validate, so one that does not parse is a bug worth stopping at.
@@ -50,6 +51,8 @@ export const load = (async ({ locals, params }) => {
     flow: { ...flow, draft },
     audience: asCondition(flow.segment?.condition ?? flow.audienceCondition),
     segments, production, settingsForm,
+    // The demo app runs on the same host as the studio, on its own port.
+    demoUrl: `${url.protocol}//${url.hostname}:${studioEnv.DOORSTEP_DEMO_PORT}`,
   };
 }) satisfies PageServerLoad;
 
