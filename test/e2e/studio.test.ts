@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -229,6 +229,91 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(actions.length).toBeGreaterThan(0);
     expect(new Set(actions)).toEqual(new Set(['apiKey.create', 'apiKey.revoke']));
     await screenshot(page, 'settings');
+    await page.context().close();
+  });
+
+  it('should turn identity verification on, rotate and off, and list and edit the allowed origins of a public key', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/settings`);
+    /** What the staging runtime does with a call for one user from the new key: "served" or the error code. */
+    const runtime = async (key: string, { hash, origin }: { hash?: string; origin?: string } = {}) => {
+      const res = await fetch(`${stack.apiUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ query: RUNTIME, variables: { user: { id: 'signed-user', ...(hash ? { hash } : {}) } } }),
+      });
+      const body = await res.json() as { errors?: { extensions?: { code?: string } }[] };
+      return body.errors?.[0]?.extensions?.code ?? 'served';
+    };
+    const sign = (secret: string) => createHmac('sha256', secret).update('signed-user').digest('hex');
+    const acceptDialog = () => new Promise<string>((resolve) => page.once('dialog', (dialog) => { resolve(dialog.message()); void dialog.accept(); }));
+
+    // A public key for staging, whose origin list is checked next to the field before anything is created.
+    const keyName = `Site ${randomBytes(3).toString('hex')}`;
+    await page.getByLabel('Name', { exact: true }).nth(1).fill(keyName);
+    await page.getByLabel('Environment', { exact: true }).selectOption('staging');
+    await page.getByLabel('Allowed origins', { exact: true }).fill('https://App.Example.com, https://app.example.com/signup');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => page.locator('#key-origins-new-error').textContent()).toContain('“https://app.example.com/signup”: Use an origin such as');
+    await page.getByLabel('Allowed origins', { exact: true }).fill('https://App.Example.com');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('new-key').locator('code').textContent())!.trim();
+    const row = page.getByRole('row', { name: new RegExp(keyName) });
+    expect(await row.getByRole('listitem').allTextContents()).toEqual(['https://app.example.com']);
+    expect(await runtime(key, { origin: 'https://elsewhere.example' })).toBe('FORBIDDEN');
+    expect(await runtime(key, { origin: 'https://app.example.com' })).toBe('served');
+
+    // Editing replaces the list; focus moves into the field and back to the button when it closes.
+    await row.getByRole('button', { name: `Edit the origins of ${keyName}` }).click();
+    const originsField = page.getByLabel(`Allowed origins of “${keyName}”`);
+    expect(await originsField.evaluate((field) => field === document.activeElement)).toBe(true);
+    await originsField.fill('https://app.example.com\nftp://files.example.com');
+    await page.getByRole('button', { name: 'Save origins' }).click();
+    await expect.poll(() => page.locator('#origins-edit-error').textContent()).toContain('“ftp://files.example.com”');
+    await screenshot(page, 'settings-origins-error');
+    await originsField.fill('https://app.example.com\nhttps://beta.example.com');
+    await page.getByRole('button', { name: 'Save origins' }).click();
+    await expect.poll(() => page.getByText(`“${keyName}” now works in browsers on https://app.example.com, https://beta.example.com only.`).isVisible()).toBe(true);
+    expect(await row.getByRole('listitem').allTextContents()).toEqual(['https://app.example.com', 'https://beta.example.com']);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toMatch(/^edit-origins-/);
+    await expect.poll(() => runtime(key, { origin: 'https://beta.example.com' }), { timeout: 10_000 }).toBe('served');
+
+    // Identity verification: the secret shown is the one the runtime checks, and rotating it retires the old one at once.
+    expect(await page.getByTestId('identity-staging').textContent()).toBe('off');
+    let question = acceptDialog();
+    await page.getByRole('button', { name: 'Turn on identity verification in Staging' }).click();
+    expect(await question).toContain('Turn on identity verification in Staging?');
+    const first = (await page.getByTestId('identity-secret').locator('code.secret').textContent())!.trim();
+    expect(first).toMatch(/^dis_/);
+    await expect.poll(() => page.getByTestId('identity-staging').textContent()).toBe('on');
+    await expect.poll(() => runtime(key), { timeout: 10_000 }).toBe('FORBIDDEN');
+    expect(await runtime(key, { hash: sign(first) })).toBe('served');
+
+    question = acceptDialog();
+    await page.getByRole('button', { name: 'Rotate secret of Staging' }).click();
+    expect(await question).toContain('The old secret stops working at once');
+    await expect.poll(async () => (await page.getByTestId('identity-secret').locator('code.secret').textContent())!.trim()).not.toBe(first);
+    const second = (await page.getByTestId('identity-secret').locator('code.secret').textContent())!.trim();
+    expect(second).toMatch(/^dis_/);
+    expect(await page.getByTestId('identity-secret').textContent()).toContain(`createHmac('sha256', secret).update(userId).digest('hex')`);
+    await expect.poll(() => runtime(key, { hash: sign(first) }), { timeout: 10_000 }).toBe('FORBIDDEN');
+    expect(await runtime(key, { hash: sign(second) })).toBe('served');
+    await screenshot(page, 'settings-identity');
+    // The secret, the key list and an open origins form, at the width of a phone.
+    await row.getByRole('button', { name: `Edit the origins of ${keyName}` }).click();
+    await page.setViewportSize({ width: 390, height: 900 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'settings-identity-phone');
+    await page.setViewportSize({ width: 1366, height: 900 });
+
+    await page.reload();
+    expect(await page.getByText(second).count()).toBe(0);
+    question = acceptDialog();
+    await page.getByRole('button', { name: 'Turn off identity verification in Staging' }).click();
+    expect(await question).toContain('Turn off identity verification in Staging?');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Identity verification is off in Staging' }).isVisible()).toBe(true);
+    expect(await page.getByTestId('identity-staging').textContent()).toBe('off');
+    await expect.poll(() => runtime(key), { timeout: 10_000 }).toBe('served');
     await page.context().close();
   });
 

@@ -1,6 +1,6 @@
 import {
-  ZAcceptInviteInput, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPriority, ZRole, ZSegmentInput,
-  ZSetupInput, ZSignInInput, ZSlug, type TCondition,
+  ZAcceptInviteInput, ZAllowedOrigins, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPriority, ZRole,
+  ZSegmentInput, ZSetupInput, ZSignInInput, ZSlug, type TCondition,
 } from '@doorstep/schema';
 import { z } from 'zod';
 
@@ -57,9 +57,36 @@ export const ZSegmentForm = z.object({
 });
 
 export const ZEnvironmentForm = ZEnvironmentInput;
+/** Turning identity verification on (or rotating its secret) and off name the environment only. */
+export const ZEnvironmentKeyForm = z.object({ environmentKey: ZSlug });
+
+/** Origins are typed one a line or comma separated; the API takes them as a list. */
+export const originList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+/** The API's own rules, applied here so that a problem names the origin it is about (the API says `allowedOrigins.2`). */
+function originsProblem(text: string) {
+  const origins = originList(text);
+  const issue = ZAllowedOrigins.safeParse(origins).error?.issues[0];
+  if (!issue) return undefined;
+  return typeof issue.path[0] === 'number' ? `“${origins[issue.path[0]]}”: ${issue.message}` : issue.message;
+}
+
 export const API_KEY_KINDS = ['public', 'secret'] as const;
-/** Flat on purpose: the form shows the environment or the role, as the kind asks, and the action builds the API's union. */
-export const ZApiKeyForm = z.object({ name: z.string(), kind: z.enum(API_KEY_KINDS), environmentKey: z.string().default(''), role: ZRole.default('viewer') });
+/** Flat on purpose: the form shows the environment and origins or the role, as the kind asks, and the action builds the API's union. */
+export const ZApiKeyForm = z.object({
+  name: z.string(), kind: z.enum(API_KEY_KINDS), environmentKey: z.string().default(''), allowedOrigins: z.string().default(''), role: ZRole.default('viewer'),
+}).superRefine((form, ctx) => {
+  // Secret keys take no origins: what the public key's field may still hold is not sent, so it is not checked.
+  const problem = form.kind === 'public' ? originsProblem(form.allowedOrigins) : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', path: ['allowedOrigins'], message: problem });
+});
+/** Replaces a public key's origins; an empty text allows any origin. */
+export const ZApiKeyOriginsForm = z.object({
+  id: z.string().min(1),
+  allowedOrigins: z.string().default('').superRefine((text, ctx) => {
+    const problem = originsProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+});
 export const ZInviteForm = ZInviteInput;
 /** Revoking a key and removing a member name it by id. */
 export const ZIdForm = z.object({ id: z.string().min(1) });

@@ -5,22 +5,41 @@ import { graphql } from '$lib/graphql';
 import { api, ApiError, isApiError, type TApiError } from '$lib/server/api';
 import { auditLogPage } from '$lib/server/audit-log';
 import { apiErrorToForm } from '$lib/server/form-errors';
-import { ZApiKeyForm, ZEnvironmentForm, ZIdForm, ZInviteForm, ZMemberRoleForm } from '$lib/schemas';
+import {
+  originList, ZApiKeyForm, ZApiKeyOriginsForm, ZEnvironmentForm, ZEnvironmentKeyForm, ZIdForm, ZInviteForm, ZMemberRoleForm,
+} from '$lib/schemas';
 import type { Actions, PageServerLoad } from './$types';
 
 const SETTINGS = graphql(`
   query Settings {
-    environments { key name createdAt }
+    environments { key name identityVerification createdAt }
     members { id email name role invitePending createdAt }
   }
 `);
-const API_KEYS = graphql(`query ApiKeys { apiKeys { id name kind role prefix environment { name } createdAt createdBy revokedAt } }`);
+const API_KEYS = graphql(`
+  query ApiKeys { apiKeys { id name kind role prefix environment { name } allowedOrigins createdAt createdBy revokedAt } }
+`);
 const CREATE_ENVIRONMENT = graphql(`
   mutation CreateEnvironment($input: CreateEnvironmentInput!) { createEnvironment(input: $input) { __typename ...ApiError } }
 `, [ApiError]);
 const CREATE_API_KEY = graphql(`
   mutation CreateApiKey($input: CreateApiKeyInput!) {
     createApiKey(input: $input) { __typename ... on ApiKeyCreated { secret apiKey { name } } ...ApiError }
+  }
+`, [ApiError]);
+const SET_API_KEY_ORIGINS = graphql(`
+  mutation SetApiKeyOrigins($id: ID!, $allowedOrigins: [String!]!) {
+    setApiKeyOrigins(id: $id, allowedOrigins: $allowedOrigins) { __typename ... on ApiKey { name allowedOrigins } ...ApiError }
+  }
+`, [ApiError]);
+const ENABLE_IDENTITY = graphql(`
+  mutation EnableIdentityVerification($environmentKey: String!) {
+    enableIdentityVerification(environmentKey: $environmentKey) { __typename ... on IdentitySecret { secret environment { name } } ...ApiError }
+  }
+`, [ApiError]);
+const DISABLE_IDENTITY = graphql(`
+  mutation DisableIdentityVerification($environmentKey: String!) {
+    disableIdentityVerification(environmentKey: $environmentKey) { __typename ... on Environment { name } ...ApiError }
   }
 `, [ApiError]);
 const REVOKE_API_KEY = graphql(`mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) { __typename ...ApiError } }`, [ApiError]);
@@ -51,6 +70,7 @@ export const load = (async ({ locals, url }) => {
     environmentForm: await superValidate(zod4(ZEnvironmentForm), { id: 'environment' }),
     apiKeyForm: await superValidate({ kind: 'public', environmentKey: settings.environments[0]?.key ?? '' }, zod4(ZApiKeyForm), { id: 'api-key', errors: false }),
     inviteForm: await superValidate({ role: 'editor' }, zod4(ZInviteForm), { id: 'invite', errors: false }),
+    originsForm: await superValidate(zod4(ZApiKeyOriginsForm), { id: 'key-origins' }),
   };
 }) satisfies PageServerLoad;
 
@@ -62,14 +82,39 @@ export const actions = {
     if (isApiError(createEnvironment)) return apiErrorToForm(form, createEnvironment, { key: 'key', name: 'name' });
     return message(form, `Environment “${form.data.name}” created.`);
   },
+  enableIdentity: async ({ request, locals }) => {
+    const form = await superValidate(request, zod4(ZEnvironmentKeyForm), { id: 'enable-identity' });
+    if (!form.valid) return fail(400, { form });
+    const { enableIdentityVerification: enabled } = await api(locals.token).request(ENABLE_IDENTITY, form.data);
+    if (isApiError(enabled)) return setError(form, firstProblem(enabled));
+    return { form, identitySecret: { environment: enabled.environment.name, secret: enabled.secret } };
+  },
+  disableIdentity: async ({ request, locals }) => {
+    const form = await superValidate(request, zod4(ZEnvironmentKeyForm), { id: 'disable-identity' });
+    if (!form.valid) return fail(400, { form });
+    const { disableIdentityVerification: disabled } = await api(locals.token).request(DISABLE_IDENTITY, form.data);
+    if (isApiError(disabled)) return setError(form, firstProblem(disabled));
+    return message(form, `Identity verification is off in ${disabled.name}: user ids are no longer checked there.`);
+  },
   createKey: async ({ request, locals }) => {
     const form = await superValidate(request, zod4(ZApiKeyForm), { id: 'api-key' });
     if (!form.valid) return fail(400, { form });
-    const { kind, name, environmentKey, role } = form.data;
-    const input = kind === 'public' ? { kind, name, environmentKey } : { kind, name, role };
+    const { kind, name, environmentKey, allowedOrigins, role } = form.data;
+    const input = kind === 'public' ? { kind, name, environmentKey, allowedOrigins: originList(allowedOrigins) } : { kind, name, role };
     const { createApiKey } = await api(locals.token).request(CREATE_API_KEY, { input });
-    if (isApiError(createApiKey)) return apiErrorToForm(form, createApiKey, { name: 'name', environmentKey: 'environmentKey', role: 'role' });
+    if (isApiError(createApiKey)) {
+      return apiErrorToForm(form, createApiKey, { name: 'name', environmentKey: 'environmentKey', allowedOrigins: 'allowedOrigins', role: 'role' });
+    }
     return { form, newKey: { name: createApiKey.apiKey.name, secret: createApiKey.secret } };
+  },
+  setKeyOrigins: async ({ request, locals }) => {
+    const form = await superValidate(request, zod4(ZApiKeyOriginsForm), { id: 'key-origins' });
+    if (!form.valid) return fail(400, { form });
+    const { setApiKeyOrigins: key } = await api(locals.token).request(SET_API_KEY_ORIGINS, { id: form.data.id, allowedOrigins: originList(form.data.allowedOrigins) });
+    if (isApiError(key)) return apiErrorToForm(form, key, { allowedOrigins: 'allowedOrigins' });
+    return message(form, key.allowedOrigins.length
+      ? `“${key.name}” now works in browsers on ${key.allowedOrigins.join(', ')} only.`
+      : `“${key.name}” now works in browsers on any origin.`);
   },
   revokeKey: async ({ request, locals }) => {
     const form = await superValidate(request, zod4(ZIdForm), { id: 'revoke-key' });
