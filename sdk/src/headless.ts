@@ -50,8 +50,6 @@ function openStepFrom(onboarding: TOnboarding, from: number): number {
   return open.find((index) => index >= from) ?? open[0] ?? Math.min(from, onboarding.steps.length - 1);
 }
 
-type TCause = 'answer' | 'step' | 'refresh';
-
 /**
  * State and actions of one user's onboarding, without any UI. Actions track lifecycle events through
  * the client; progress is never guessed: after events that change it, the controller flushes them
@@ -66,6 +64,9 @@ export class OnboardingController {
   private readonly viewed = new Set<string>();
   /** A step has been shown: steps reached later (auto-advance, re-routing) count as viewed too. */
   private walking = false;
+  /** Answers given, and how many of them the last applied onboarding reflects. */
+  private answersGiven = 0;
+  private answersApplied = 0;
 
   constructor(readonly client: DoorstepClient, readonly user: TUser, private readonly options: { locale?: string } = {}) {}
 
@@ -128,7 +129,8 @@ export class OnboardingController {
     if (!onboarding || !question || !isValidAnswer(question, value)) return Promise.resolve(false);
     this.set({ answers: { ...this.current.answers, [questionId]: value } });
     this.send({ name: 'question_answered', flowKey: onboarding.flow.key, questionId, value });
-    return this.refetch('answer').then(() => true);
+    this.answersGiven++;
+    return this.refetch().then(() => true);
   }
 
   /** Tracks step_completed and refetches. Resolves false for a step with required questions unanswered. */
@@ -158,7 +160,7 @@ export class OnboardingController {
 
   /** Sends queued events (the app's too, when it shares the client), then refetches the onboarding. */
   refresh(): Promise<void> {
-    return this.refetch('refresh');
+    return this.refetch();
   }
 
   private endStep(name: 'step_completed' | 'step_skipped', stepId?: string): Promise<boolean> {
@@ -168,19 +170,24 @@ export class OnboardingController {
     if (name === 'step_skipped' ? !step.skippable : this.missingAnswers(step.id).length > 0) return Promise.resolve(false);
     this.walking = true;
     this.send({ name, flowKey: onboarding.flow.key, stepId: step.id });
-    return this.refetch('step').then(() => true);
+    return this.refetch().then(() => true);
   }
 
-  private refetch(cause: TCause): Promise<void> {
+  private refetch(): Promise<void> {
     return this.run(async () => {
       if (this.current.finished) return;
       await this.client.flush();
+      // Counted once the flush is done: a flush keeps sending what is tracked meanwhile, so any
+      // refetch, whatever action queued it, may be the first to see an answer's effect.
+      const answered = this.answersGiven;
       const next = await this.client.getOnboarding(this.user, this.options);
-      await this.apply(next, cause);
+      await this.apply(next, answered > this.answersApplied);
+      this.answersApplied = Math.max(this.answersApplied, answered);
     });
   }
 
-  private async apply(next: TOnboarding | null, cause: TCause): Promise<void> {
+  /** `answered`: the onboarding reflects answers not seen before, so a change of flow is a re-routing. */
+  private async apply(next: TOnboarding | null, answered: boolean): Promise<void> {
     const shown = this.current.status === 'ready' ? this.current.onboarding : null;
     if (this.current.finished) return;
     if (!shown) {
@@ -192,9 +199,10 @@ export class OnboardingController {
       const found = next.steps.findIndex((step) => step.id === stepId);
       // The shown step was just done (by the user or a product event): move on to the next open one.
       const index = found < 0 || (!isStepDone(shown, stepId) && isStepDone(next, stepId)) ? openStepFrom(next, Math.max(found, 0)) : found;
-      this.set({ onboarding: next, stepIndex: index, error: null });
+      // The notice of a re-routing belongs to the step it happened on.
+      this.set({ onboarding: next, stepIndex: index, reroutedFrom: index === this.current.stepIndex ? this.current.reroutedFrom : null, error: null });
       this.viewShown();
-      if (cause !== 'answer' && next.steps.every((step) => isStepDone(next, step.id))) {
+      if (next.steps.every((step) => isStepDone(next, step.id))) {
         // Every step shown is done, yet the server still serves the flow: its completion rule cannot
         // end it (all its steps are conditional, say). This is the case the README leaves to the app.
         this.send({ name: 'flow_completed', flowKey: next.flow.key });
@@ -203,12 +211,12 @@ export class OnboardingController {
       }
       return;
     }
-    if (cause === 'answer' && next) {
+    if (answered && next) {
       // The answer routed the user to another flow; they are mid-walk, so it starts at once.
       this.set({ onboarding: next, stepIndex: openStepFrom(next, 0), reroutedFrom: shown.flow, error: null });
       this.start();
       this.viewShown();
-    } else if (cause === 'answer') {
+    } else if (answered) {
       this.set({ status: 'none', onboarding: null });
     } else {
       // The flow is no longer served after progress: the server completed it (a dismissal would
@@ -218,7 +226,7 @@ export class OnboardingController {
   }
 
   private finish(onboarding: TOnboarding): void {
-    this.set({ finished: 'completed', onboarding: { ...onboarding, progress: { ...onboarding.progress, completed: true } } });
+    this.set({ finished: 'completed', reroutedFrom: null, onboarding: { ...onboarding, progress: { ...onboarding.progress, completed: true } } });
   }
 
   private viewShown(): void {

@@ -70,6 +70,15 @@ describe.each(DATABASE_KINDS)('headless onboarding on %s', (kind) => {
     await client.close();
   });
 
+  it('should take a change of flow for a re-routing when the refetch that sees it was queued before the answer', async () => {
+    const { client, onboarding } = await open({ id: 'h-2b' });
+    onboarding.start();
+    // The refresh's flush sends the answer too, so its refetch is the first to meet the new flow.
+    await Promise.all([onboarding.refresh(), onboarding.answer('company-size', 500)]);
+    expect(onboarding.state).toMatchObject({ finished: null, reroutedFrom: { key: 'self-serve' }, onboarding: { flow: { key: 'sales-assisted' } } });
+    await client.close();
+  });
+
   it('should complete steps through product events, move on, and finish when the server completes the flow', async () => {
     const user = { id: 'h-3', attributes: { companySize: 500 } };
     const { client, onboarding } = await open(user);
