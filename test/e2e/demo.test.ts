@@ -152,6 +152,27 @@ describe('the Lumen demo app with <doorstep-onboarding> in Chromium', { timeout:
     await page.context().close();
   });
 
+  it('should start from attributes alone, in the language asked for', async () => {
+    const { page } = await openDemo(1366);
+    await expect.poll(() => page.getByRole('dialog', { name: 'Welcome to Lumen' }).isVisible(), { timeout: 10_000 }).toBe(true);
+    const userId = `attr-${randomBytes(4).toString('hex')}`;
+    await page.evaluate((id) => {
+      const { apiUrl, publicKey } = JSON.parse(document.getElementById('demo-config')!.textContent!);
+      document.querySelector('doorstep-onboarding')!.remove();
+      const element = document.createElement('doorstep-onboarding');
+      for (const [name, value] of Object.entries({ 'api-url': apiUrl, 'public-key': publicKey, 'user-id': id, 'user-attributes': '{"plan":"trial"}', locale: 'fr' })) {
+        element.setAttribute(name, value);
+      }
+      document.body.append(element);
+    }, userId);
+    const welcome = page.getByRole('dialog', { name: 'Bienvenue sur Lumen' });
+    await expect.poll(() => welcome.isVisible(), { timeout: 10_000 }).toBe(true);
+    await welcome.getByRole('button', { name: 'Commencer' }).click();
+    await visible(page, 'Parlez-nous de vous');
+    expect(await servedFlow(userId)).toBe('self-serve');
+    await page.context().close();
+  });
+
   it('should close the welcome on Escape, give focus back and dismiss the onboarding for good', async () => {
     let open = () => {};
     const opened = new Promise<void>((resolve) => { open = resolve; });
