@@ -1,11 +1,30 @@
-// `pnpm start`: builds the API and the studio, then runs them side by side. Ctrl-C stops both;
-// if either exits, the other is stopped too, so a half-running stack never goes unnoticed.
+// `pnpm start`: builds the API and the studio, then runs them side by side with the Lumen demo app
+// (demo/server.mjs, which bundles its page script as it starts). Ctrl-C stops all three; if one
+// exits, the others are stopped too, so a half-running stack never goes unnoticed.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const apiPort = process.env.DOORSTEP_API_PORT ?? '4000';
 const studioPort = process.env.DOORSTEP_STUDIO_PORT ?? '3000';
+const demoPort = process.env.DOORSTEP_DEMO_PORT ?? '3001';
+
+/**
+ * The demo app must know its public key before the API runs, and the API prints generated keys
+ * only once: so a key is made here, kept in .doorstep/ (git-ignored), and given to the API as its
+ * seed key, which the API adds to the demo workspace on every start.
+ */
+function demoPublicKey() {
+  const file = `${root}.doorstep/demo-public-key`;
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = `dpk_${randomBytes(32).toString('base64url')}`;
+  mkdirSync(`${root}.doorstep`, { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+const publicKey = process.env.DOORSTEP_SEED_PUBLIC_KEY || demoPublicKey();
 
 const apiBuild = spawnSync(process.execPath, ['scripts/build-api.mjs'], { cwd: root, stdio: 'inherit' });
 if (apiBuild.status !== 0) process.exit(apiBuild.status ?? 1);
@@ -33,7 +52,7 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-run('API', ['--enable-source-maps', 'api/dist/main.js'], { DOORSTEP_API_PORT: apiPort });
+run('API', ['--enable-source-maps', 'api/dist/main.js'], { DOORSTEP_API_PORT: apiPort, DOORSTEP_SEED_PUBLIC_KEY: publicKey });
 const healthz = `http://127.0.0.1:${apiPort}/healthz`;
 for (let i = 0; i < 600 && !stopping; i++) {
   if (await fetch(healthz).then((r) => r.ok, () => false)) break;
@@ -48,4 +67,12 @@ if (!stopping) {
     DOORSTEP_API_URL: process.env.DOORSTEP_API_URL ?? `http://127.0.0.1:${apiPort}/graphql`,
   }, `${root}studio`);
   console.log(`Doorstep studio on http://localhost:${studioPort}`);
+  run('Demo', ['demo/server.mjs'], {
+    DOORSTEP_DEMO_PORT: demoPort,
+    DOORSTEP_DEMO_HOST: process.env.DOORSTEP_DEMO_HOST ?? '0.0.0.0',
+    // Where the visitor's browser reaches the API, which is not always where the studio's server does.
+    DOORSTEP_DEMO_API_URL: process.env.DOORSTEP_DEMO_API_URL ?? `http://localhost:${apiPort}/graphql`,
+    DOORSTEP_DEMO_PUBLIC_KEY: publicKey,
+  });
+  console.log(`Lumen demo app on http://localhost:${demoPort} (?user=ID&attributes=JSON opens it as that user)`);
 }

@@ -2,3 +2,7 @@ export { createDoorstep, DoorstepClient, DoorstepRequestError, type TDoorstepOpt
 export { ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from './documents.ts';
 export { memoryStorage, type TQueueStorage } from './storage.ts';
 export type { TCallToAction, TClientProblem, TEvent, TOnboarding, TQueuedEvent, TUser } from './types.ts';
+export {
+  createOnboarding, isStepDone, isValidAnswer, OnboardingController,
+  type TAnswer, type TOnboardingListener, type TOnboardingQuestion, type TOnboardingState, type TOnboardingStep,
+} from './headless.ts';

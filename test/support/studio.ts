@@ -11,21 +11,23 @@ export const ADMIN = { email: 'admin@lumen.example', password: 'lumen-admin-pass
 export const SEED_PUBLIC_KEY = 'dpk_e2e-public-key-0123456789abcdefghij';
 export const SEED_SECRET_KEY = 'dsk_e2e-secret-key-0123456789abcdefghij';
 
-export type TStack = { apiUrl: string; studioUrl: string; browser: Browser; stop(): Promise<void> };
+export type TStack = { apiUrl: string; studioUrl: string; demoUrl: string; browser: Browser; stop(): Promise<void> };
 
-/** What `pnpm start` runs (studio build, API, studio) on a fresh PGlite folder, plus Debian's Chromium. */
+/** What `pnpm start` runs (studio build, API, studio, demo app) on a fresh PGlite folder, plus Debian's Chromium. */
 export async function startStack(): Promise<TStack> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set DOORSTEP_CHROMIUM)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-e2e-'));
-  const [apiPort, studioPort] = [await freePort(), await freePort()];
+  const [apiPort, studioPort, demoPort] = [await freePort(), await freePort(), await freePort()];
   const studioUrl = `http://localhost:${studioPort}`;
+  const demoUrl = `http://localhost:${demoPort}`;
   let output = '';
   const stack: ChildProcess = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, DOORSTEP_DATA_DIR: dataDir,
       DOORSTEP_API_PORT: String(apiPort), DOORSTEP_STUDIO_PORT: String(studioPort), DOORSTEP_STUDIO_HOST: '127.0.0.1',
+      DOORSTEP_DEMO_PORT: String(demoPort), DOORSTEP_DEMO_HOST: '127.0.0.1',
       DOORSTEP_SEED_ADMIN_EMAIL: ADMIN.email, DOORSTEP_SEED_ADMIN_PASSWORD: ADMIN.password,
       DOORSTEP_SEED_PUBLIC_KEY: SEED_PUBLIC_KEY, DOORSTEP_SEED_SECRET_KEY: SEED_SECRET_KEY,
     },
@@ -34,7 +36,8 @@ export async function startStack(): Promise<TStack> {
   stack.stdout!.on('data', (c) => (output += c));
   stack.stderr!.on('data', (c) => (output += c));
   for (let i = 0; ; i++) {
-    if (await fetch(`${studioUrl}/login`).then((r) => r.ok, () => false)) break;
+    const up = (url: string) => fetch(url).then((r) => r.ok, () => false);
+    if ((await up(`${studioUrl}/login`)) && (await up(`${demoUrl}/healthz`))) break;
     if (i > 1200 || stack.exitCode !== null) throw new Error(`pnpm start did not bring the studio up:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -45,6 +48,7 @@ export async function startStack(): Promise<TStack> {
   return {
     apiUrl: `http://127.0.0.1:${apiPort}`,
     studioUrl,
+    demoUrl,
     browser,
     stop: async () => {
       await browser.close();

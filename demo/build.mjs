@@ -1,0 +1,15 @@
+// Bundles the demo page's script with esbuild, in memory: demo/server.mjs serves the result, so there
+// is no build output to keep out of git or lint.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The page's script as one minified ES module, with the client and the element bundled in. */
+export async function buildDemo() {
+  const result = await build({
+    absWorkingDir: root, entryPoints: ['demo/src/main.ts'], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022',
+    write: false, outfile: 'demo/main.js', logLevel: 'warning', legalComments: 'none',
+  });
+  return result.outputFiles[0].text;
+}
