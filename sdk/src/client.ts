@@ -69,7 +69,7 @@ export class DoorstepClient {
 
   /** Queues an event for this user, stamped now with a fresh id; returns the id. */
   track(user: TUser, event: TEvent): string {
-    const id = globalThis.crypto.randomUUID();
+    const id = newEventId();
     this.queue.add({ ...event, id, userId: user.id, ...(user.hash ? { userHash: user.hash } : {}), timestamp: new Date().toISOString() });
     return id;
   }
@@ -104,6 +104,20 @@ export class DoorstepClient {
       page.removeEventListener?.('pagehide', onPageHide);
     };
   }
+}
+
+/**
+ * A random UUID v4. Browsers offer randomUUID only in secure contexts (https, localhost); a page
+ * served over plain http on a LAN address still has getRandomValues.
+ */
+function newEventId(): string {
+  const crypto = globalThis.crypto;
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export function createDoorstep(options: TDoorstepOptions): DoorstepClient {

@@ -51,6 +51,30 @@ describe.each(DATABASE_KINDS)('the runtime contract on %s', (kind) => {
     expect(await onboarding('s3', { companySize: 500 })).toBeNull();
   });
 
+  it('should record what it derived as events, once, so analytics count derived completion', async () => {
+    await track('s8', [
+      { name: 'flow_started', flowKey: 'self-serve' },
+      { name: 'step_completed', flowKey: 'self-serve', stepId: 'about-you' },
+      { name: 'first_event_received' },
+      { name: 'first_event_received' },
+      { name: 'dashboard_created' },
+      { name: 'dashboard_created' },
+    ]);
+    const events = await api.database.db.prisma.event.findMany({
+      where: { userId: 's8', environment: { workspaceId: ws.workspaceId }, name: { in: ['step_completed', 'flow_completed'] } },
+      select: { name: true, stepId: true, properties: true }, orderBy: { receivedAt: 'asc' },
+    });
+    expect(events.map((e) => [e.name, e.stepId])).toEqual([
+      ['step_completed', 'about-you'], ['step_completed', 'install-snippet'], ['step_completed', 'first-dashboard'], ['flow_completed', null],
+    ]);
+    expect(events[3].properties).toEqual({ derivedFrom: 'dashboard_created' });
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const to = new Date(Date.now() + 3600_000).toISOString();
+    const analytics = await api.gql(ws.secretKey, `{ flowAnalytics(flowKey: "self-serve", environmentKey: "production", from: "${from}", to: "${to}") { starts completions funnel { stepId completed } } }`);
+    expect(analytics.data!.flowAnalytics).toMatchObject({ starts: 1, completions: 1 });
+    expect(analytics.data!.flowAnalytics.funnel.find((s: any) => s.stepId === 'first-dashboard').completed).toBe(1);
+  });
+
   it('should not complete a flow the user never started, and complete it once they do', async () => {
     await track('s4', [
       { name: 'step_completed', flowKey: 'sales-assisted', stepId: 'book-demo' },

@@ -98,6 +98,8 @@ function eventIssues(snapshot: TEnvironmentSnapshot, event: TTrackEvent, index: 
   return issues;
 }
 
+type TProgressBefore = { started: boolean; completed: boolean; completedStepIds: string[] | null };
+
 /** What one event does to a user's progress in one flow. */
 type TProgressChange = { started: boolean; stepIds: string[]; itemIds: string[]; completed: boolean; dismissed: boolean };
 
@@ -113,7 +115,7 @@ async function applyEffects(tx: Prisma.TransactionClient, snapshot: TEnvironment
     const profileId = await upsertProfile(tx, snapshot, event.userId);
     if (event.name === 'question_answered') await storeAnswer(tx, snapshot, profileId, event);
     const stepId = event.name === 'step_completed' || event.name === 'step_skipped' ? event.stepId! : null;
-    await changeProgress(tx, snapshot, profileId, event.userId, flowKey, {
+    await changeProgress(tx, snapshot, profileId, event, flowKey, {
       started: true,
       stepIds: stepId ? [stepId] : [],
       itemIds: [],
@@ -129,7 +131,7 @@ async function applyEffects(tx: Prisma.TransactionClient, snapshot: TEnvironment
     const rules = await completionRules(tx, snapshot, flowKey, event.userId);
     const targets = rules.targets.get(event.name);
     if (!targets) continue;
-    await changeProgress(tx, snapshot, profileId, event.userId, flowKey, {
+    await changeProgress(tx, snapshot, profileId, event, flowKey, {
       started: false, stepIds: targets.stepIds, itemIds: targets.checklistItemIds, completed: false, dismissed: false,
     }, rules);
   }
@@ -167,12 +169,14 @@ async function completionRules(tx: Prisma.TransactionClient, snapshot: TEnvironm
 }
 
 async function changeProgress(
-  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, userId: string, flowKey: string,
+  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, event: TTrackEvent, flowKey: string,
   change: TProgressChange, known?: TContentCompletion,
 ): Promise<void> {
   const flowId = snapshot.flowIds.get(flowKey)!;
-  const { required } = known ?? (await completionRules(tx, snapshot, flowKey, userId));
+  const { required } = known ?? (await completionRules(tx, snapshot, flowKey, event.userId));
   const completedNow = change.completed || (change.started && stepsCompleteFlow(required, change.stepIds));
+  const [before] = await tx.$queryRaw<TProgressBefore[]>`
+    SELECT "started", "completed", "completedStepIds" FROM "FlowProgress" WHERE "profileId" = ${profileId}::uuid AND "flowId" = ${flowId}::uuid`;
   // One statement, so concurrent events of one user merge instead of overwriting each other; the
   // flow completes when it is started and its required steps are all done, in whichever order
   // those facts arrive.
@@ -191,4 +195,38 @@ async function changeProgress(
         AND ${required}::text[] <@ (COALESCE("FlowProgress"."completedStepIds", '{}') || EXCLUDED."completedStepIds")),
       "dismissed" = "FlowProgress"."dismissed" OR EXCLUDED."dismissed",
       "updatedAt" = now()`;
+  await recordDerivedEvents(tx, snapshot, profileId, flowId, flowKey, event, change, before ?? null);
+}
+
+/**
+ * What the server derived is recorded as the events an app would have sent: step_completed for a
+ * step its completion event completed, flow_completed for a flow completed by its steps. Analytics,
+ * funnels and experiment results read events, so derived completion counts like reported
+ * completion. Their ids are deterministic, so each is stored once per user, step and flow.
+ */
+async function recordDerivedEvents(
+  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, flowId: string, flowKey: string,
+  event: TTrackEvent, change: TProgressChange, before: TProgressBefore | null,
+): Promise<void> {
+  const derived = (name: string, stepId: string | null) => ({
+    environmentId: snapshot.environmentId,
+    clientEventId: `derived:${name}:${flowKey}:${stepId ?? ''}:${event.userId}`,
+    userId: event.userId,
+    name,
+    timestamp: event.timestamp ?? new Date(),
+    flowKey,
+    stepId,
+    properties: { derivedFrom: event.name },
+  });
+  const doneBefore = before?.completedStepIds ?? [];
+  // Only in a flow the user is in: a product event also completes steps of flows they never started,
+  // which must not count in those flows' funnels.
+  const inFlow = before?.started || change.started;
+  const events = LIFECYCLE_EVENTS.has(event.name) || !inFlow ? [] : change.stepIds.filter((id) => !doneBefore.includes(id)).map((id) => derived('step_completed', id));
+  if (!change.completed && !before?.completed) {
+    const [after] = await tx.$queryRaw<{ completed: boolean }[]>`
+      SELECT "completed" FROM "FlowProgress" WHERE "profileId" = ${profileId}::uuid AND "flowId" = ${flowId}::uuid`;
+    if (after?.completed) events.push(derived('flow_completed', null));
+  }
+  if (events.length > 0) await tx.event.createMany({ data: events, skipDuplicates: true });
 }
