@@ -2,7 +2,9 @@
 // headless controller. Plain DOM in an open shadow root; importing this module defines the element.
 import { createDoorstep, type DoorstepClient } from './client.ts';
 import { STYLES } from './element-styles.ts';
-import { createOnboarding, isStepDone, isValidAnswer, type OnboardingController, type TAnswer, type TOnboardingQuestion, type TOnboardingState } from './headless.ts';
+import {
+  createOnboarding, isStepDone, isValidAnswer, type OnboardingController, type TAnswer, type TOnboardingQuestion, type TOnboardingSource, type TOnboardingState,
+} from './headless.ts';
 import type { TCallToAction, TOnboarding, TUser } from './types.ts';
 
 /** Every text the element writes itself (the rest comes from the API, localized); override through `.strings`. */
@@ -76,7 +78,7 @@ export class DoorstepOnboardingElement extends Base {
   static observedAttributes = ATTRIBUTES;
   /** Texts to replace, e.g. for the user's language. */
   strings: Partial<TElementStrings> = {};
-  private clientValue: DoorstepClient | null = null;
+  private clientValue: TOnboardingSource | null = null;
   private userValue: TUser | null = null;
   private ownClient: DoorstepClient | null = null;
   private onboarding: OnboardingController | null = null;
@@ -122,12 +124,12 @@ export class DoorstepOnboardingElement extends Base {
     });
   }
 
-  get client(): DoorstepClient | null {
+  get client(): TOnboardingSource | null {
     return this.clientValue ?? this.ownClient;
   }
 
   /** A client the app shares, so its own events and the element's go through one queue. */
-  set client(client: DoorstepClient | null) {
+  set client(client: TOnboardingSource | null) {
     this.clientValue = client;
     this.queueInit();
   }

@@ -1,4 +1,10 @@
 import type { DoorstepClient } from './client.ts';
+
+/**
+ * What the controller needs of a client: the API's client in apps, an in-memory runtime in the
+ * studio preview, so both run the same UI code.
+ */
+export type TOnboardingSource = Pick<DoorstepClient, 'getOnboarding' | 'track' | 'flush'>;
 import type { TEvent, TOnboarding, TUser } from './types.ts';
 
 export type TOnboardingStep = TOnboarding['steps'][number];
@@ -68,7 +74,7 @@ export class OnboardingController {
   private answersGiven = 0;
   private answersApplied = 0;
 
-  constructor(readonly client: DoorstepClient, readonly user: TUser, private readonly options: { locale?: string } = {}) {}
+  constructor(readonly client: TOnboardingSource, readonly user: TUser, private readonly options: { locale?: string } = {}) {}
 
   get state(): TOnboardingState {
     return this.current;
@@ -264,7 +270,7 @@ export class OnboardingController {
 }
 
 /** The headless onboarding of one user: starts loading at once; subscribe to follow it. */
-export function createOnboarding(client: DoorstepClient, user: TUser, options: { locale?: string } = {}): OnboardingController {
+export function createOnboarding(client: TOnboardingSource, user: TUser, options: { locale?: string } = {}): OnboardingController {
   const controller = new OnboardingController(client, user, options);
   void controller.refresh();
   return controller;

@@ -4,5 +4,5 @@ export { memoryStorage, type TQueueStorage } from './storage.ts';
 export type { TCallToAction, TClientProblem, TEvent, TOnboarding, TQueuedEvent, TUser } from './types.ts';
 export {
   createOnboarding, isStepDone, isValidAnswer, OnboardingController,
-  type TAnswer, type TOnboardingListener, type TOnboardingQuestion, type TOnboardingState, type TOnboardingStep,
+  type TAnswer, type TOnboardingListener, type TOnboardingQuestion, type TOnboardingSource, type TOnboardingState, type TOnboardingStep,
 } from './headless.ts';
