@@ -49,8 +49,9 @@ describe.each(DATABASE_KINDS)('@doorstep/client on %s', (kind) => {
 
   const client = (options: Partial<TDoorstepOptions> = {}) =>
     createDoorstep({ apiUrl, publicKey: ws.publicKey, storage: memoryStorage(), flushIntervalMs: 10, retryBaseMs: 20, retryMaxMs: 100, ...options });
+  /** Events the client sent and the API stored (not those the server derived from them). */
   const storedEvents = (userId: string) =>
-    api.database.db.prisma.event.count({ where: { userId, environment: { workspaceId: ws.workspaceId } } });
+    api.database.db.prisma.event.count({ where: { userId, environment: { workspaceId: ws.workspaceId }, NOT: { clientEventId: { startsWith: 'derived:' } } } });
 
   it('should get the onboarding for a user, and reuse an unchanged answer through its ETag', async () => {
     const network = networkFetch();
