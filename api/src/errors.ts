@@ -34,8 +34,9 @@ export class NotFoundError extends DoorstepError {
 }
 
 export class ForbiddenError extends DoorstepError {
-  constructor(message: string) {
-    super('FORBIDDEN', message);
+  /** `issues` name what was refused when it is part of the input, e.g. one event of a batch. */
+  constructor(message: string, issues?: TValidationIssue[]) {
+    super('FORBIDDEN', message, issues ? { issues } : {});
   }
 }
 

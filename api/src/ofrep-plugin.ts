@@ -28,7 +28,13 @@ export function useOfrep(services: TServices): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
       if (url.pathname !== BASE && !url.pathname.startsWith(`${BASE}/`)) return;
-      const flagKey = url.pathname === BASE ? null : decodeURIComponent(url.pathname.slice(BASE.length + 1));
+      let flagKey: string | null;
+      try {
+        flagKey = url.pathname === BASE ? null : decodeURIComponent(url.pathname.slice(BASE.length + 1));
+      } catch {
+        endResponse(json(400, { errorCode: 'PARSE_ERROR', errorDetails: 'The flag key in the path is not valid percent-encoding' }));
+        return;
+      }
       try {
         endResponse(await evaluate(services, request, flagKey));
       } catch (error) {

@@ -1,4 +1,4 @@
-import type { TFlowContent } from './flow-content.ts';
+import { BUILT_IN_EVENTS, type TFlowContent } from './flow-content.ts';
 import type { TFlowProgress } from './resolve.ts';
 
 /**
@@ -37,7 +37,7 @@ export function completionTargets(content: TFlowContent): Map<string, TCompletio
 /** What one event does to a user's progress in one flow (see the README's event lifecycle). */
 export type TProgressChange = { started: boolean; stepIds: string[]; itemIds: string[]; completed: boolean; dismissed: boolean };
 
-const LIFECYCLE = new Set(['flow_started', 'step_viewed', 'step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed']);
+const LIFECYCLE = new Set<string>(BUILT_IN_EVENTS);
 
 /**
  * The progress changes an event makes, by flow key: a lifecycle event changes the flow it names; a

@@ -20,6 +20,14 @@ export const ZEventName = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z][A-Za-z0-9_.:-]*$/, 'Start with a letter; use letters, digits, "_", ".", ":" or "-"');
+/** The lifecycle events the app sends about a flow (README, "Event lifecycle"); every other name is a product event. */
+export const BUILT_IN_EVENTS = [
+  'flow_started', 'step_viewed', 'step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed',
+] as const;
+const BUILT_IN = new Set<string>(BUILT_IN_EVENTS);
+/** A product event a step or checklist item waits for: lifecycle events say what happened in the flow itself. */
+const ZCompletionEvent = ZEventName.refine((name) => !BUILT_IN.has(name), 'Use a product event, such as dashboard_created: lifecycle events cannot complete a step');
+
 export const ZAttributeName = z
   .string()
   .min(1)
@@ -61,7 +69,7 @@ export const ZStep = z.object({
   body: ZMarkdown.default(''),
   cta: ZCallToAction.optional(),
   questionIds: z.array(ZSlug).max(10).default([]),
-  completionEvent: ZEventName.optional(),
+  completionEvent: ZCompletionEvent.optional(),
   skippable: z.boolean().default(false),
   showIf: ZCondition.optional(),
 });
@@ -99,7 +107,7 @@ export const ZQuestion = z
 export const ZChecklistItem = z.object({
   id: ZSlug,
   label: ZText(120),
-  completionEvent: ZEventName,
+  completionEvent: ZCompletionEvent,
 });
 export const ZChecklist = z.object({
   title: ZText(120),

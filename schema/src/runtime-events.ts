@@ -2,10 +2,9 @@ import { z } from 'zod';
 import { ZEventName, ZSlug } from './flow-content.ts';
 
 export const MAX_TRACK_BATCH = 100;
+/** Ids of the events the server records for what it derived (README, "Event lifecycle"). */
+export const DERIVED_EVENT_ID_PREFIX = 'derived:';
 export const MAX_ATTRIBUTES_BYTES = 16_384;
-export const BUILT_IN_EVENTS = [
-  'flow_started', 'step_viewed', 'step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed',
-] as const;
 
 const ZUserId = z.string().min(1).max(200);
 const jsonSize = (value: unknown) => JSON.stringify(value ?? null).length;
@@ -36,7 +35,8 @@ export const ZAnswerValue = z.union([
 
 export const ZTrackEvent = z
   .object({
-    id: z.string().min(1).max(128),
+    // The server records what it derives under ids of its own; a client must not be able to take them.
+    id: z.string().min(1).max(128).refine((id) => !id.startsWith(DERIVED_EVENT_ID_PREFIX), `Event ids starting with "${DERIVED_EVENT_ID_PREFIX}" are the server's`),
     userId: ZUserId,
     userHash: ZUserHash,
     name: ZEventName,
@@ -65,6 +65,17 @@ export const ZTrackEvent = z
     if (event.name.startsWith('flow_')) needs('flowKey');
   });
 
-export const ZTrackBatch = z.array(ZTrackEvent).min(1).max(MAX_TRACK_BATCH);
+export const ZTrackBatch = z
+  .array(ZTrackEvent)
+  .min(1)
+  .max(MAX_TRACK_BATCH)
+  .superRefine((events, ctx) => {
+    // Two events with one id: only the first would be stored, yet both would act.
+    const seen = new Set<string>();
+    events.forEach((event, index) => {
+      if (seen.has(event.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `Event id "${event.id}" appears twice in this batch` });
+      seen.add(event.id);
+    });
+  });
 export type TTrackEvent = z.output<typeof ZTrackEvent>;
 export type TRuntimeUserInput = z.output<typeof ZRuntimeUser>;

@@ -14,6 +14,15 @@ export type TQueueOptions = {
   onProblem: (problem: TClientProblem) => void;
 };
 
+/**
+ * Refusals that resending cannot change: the events (or the key, or the user's signature) are
+ * wrong. The events they name are dropped and reported; a batch refused without names is resent
+ * one event at a time to find the ones at fault.
+ */
+const FINAL_CODES = new Set(['VALIDATION', 'FORBIDDEN', 'UNAUTHENTICATED', 'BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED']);
+/** How many settled ids are remembered, so that another tab's stale copy of them is not adopted. */
+const SETTLED_MEMORY = 5_000;
+
 /** The API's own limit on one track call. */
 const MAX_BATCH = 100;
 /** Browsers cap keepalive request bodies at 64 KB; stay well under it. */
@@ -28,6 +37,11 @@ const KEEPALIVE_BYTES = 48_000;
 export class EventQueue {
   private events: TQueuedEvent[];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerDue = 0;
+  /** No send before this time: a failed send's backoff, which new events must not cut short. */
+  private blockedUntil = 0;
+  /** Ids this queue removed (stored or dropped): never adopted again from storage. */
+  private readonly settled = new Set<string>();
   private draining: Promise<void> | null = null;
   private failures = 0;
 
@@ -60,6 +74,10 @@ export class EventQueue {
 
   private async drain(): Promise<void> {
     while (this.events.length > 0) {
+      if (Date.now() < this.blockedUntil) {
+        this.schedule(0);
+        return;
+      }
       try {
         await this.sendBatch(this.events.slice(0, Math.min(MAX_BATCH, this.options.batchSize)));
       } catch {
@@ -102,19 +120,24 @@ export class EventQueue {
   }
 
   private schedule(delayMs: number): void {
+    const now = Date.now();
+    const wait = Math.max(delayMs, this.blockedUntil - now);
     if (this.timer) {
-      if (delayMs > 0) return;
+      // A timer due sooner stays: when it fires during a backoff, drain() schedules again.
+      if (this.timerDue <= now + wait) return;
       clearTimeout(this.timer);
     }
+    this.timerDue = now + wait;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
-    }, delayMs);
+    }, wait);
     // A pending flush must not keep a Node process alive; close() flushes explicitly.
     (this.timer as { unref?: () => void }).unref?.();
   }
 
   private async sendBatch(batch: TQueuedEvent[]): Promise<void> {
+    let isolate: TQueuedEvent[] = [];
     try {
       const result = await this.transport.mutate<{ track: { accepted: number } }>(TRACK_DOCUMENT, { events: batch });
       const error = result.errors?.[0];
@@ -123,28 +146,36 @@ export class EventQueue {
         this.remove(batch);
         return;
       }
-      if (error.extensions?.code === 'VALIDATION') {
-        // The API refuses a batch whole and names each bad event: drop those, resend the rest.
-        const bad = new Set((error.extensions.issues ?? []).map((issue) => Number(/^events\.(\d+)/.exec(issue.path)?.[1])).filter(Number.isInteger));
-        if (bad.size === 0) throw new RetryableError(error.message);
-        for (const index of bad) this.options.onProblem({ kind: 'rejected', event: batch[index], message: error.message });
-        this.remove(batch.filter((_, index) => bad.has(index)));
-        return;
-      }
-      throw new RetryableError(error.message);
+      if (!FINAL_CODES.has(error.extensions?.code ?? '') && result.status !== 400) throw new RetryableError(error.message);
+      this.failures = 0;
+      // The API refuses a batch whole and names each bad event: drop those; the rest is resent.
+      const named = new Set((error.extensions?.issues ?? []).map((issue) => Number(/^events\.(\d+)/.exec(issue.path)?.[1])).filter(Number.isInteger));
+      const refused = named.size > 0 ? batch.filter((_, index) => named.has(index)) : batch.length === 1 ? batch : [];
+      if (refused.length === 0) isolate = batch;
+      for (const event of refused) this.options.onProblem({ kind: 'rejected', event, message: error.message });
+      this.remove(refused);
     } catch (error) {
+      if (!(error instanceof RetryableError)) throw error;
       const retryAfterMs = error instanceof RetryableError ? error.retryAfterMs : null;
       const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** this.failures++);
       const retryInMs = Math.max(retryAfterMs ?? 0, Math.round(ceiling / 2 + Math.random() * (ceiling / 2)));
-      this.options.onProblem({ kind: 'request-failed', message: error instanceof Error ? error.message : String(error), retryInMs });
+      this.blockedUntil = Date.now() + retryInMs;
+      this.options.onProblem({ kind: 'request-failed', message: error.message, retryInMs });
       this.schedule(retryInMs);
       throw error;
     }
+    // Outside the try: a network failure while isolating is handled (and backed off) once, inside.
+    for (const event of isolate) await this.sendBatch([event]);
   }
 
-  private remove(sent: TQueuedEvent[]): void {
-    const ids = new Set(sent.map((event) => event.id));
+  private remove(settled: TQueuedEvent[]): void {
+    const ids = new Set(settled.map((event) => event.id));
     this.events = this.events.filter((event) => !ids.has(event.id));
+    for (const id of ids) this.settled.add(id);
+    for (const id of this.settled) {
+      if (this.settled.size <= SETTLED_MEMORY) break;
+      this.settled.delete(id);
+    }
     this.save();
   }
 
@@ -157,7 +188,17 @@ export class EventQueue {
     }
   }
 
+  /**
+   * Another client on the same storage (a second tab, an element's own client) keeps its events
+   * there too: they are adopted rather than overwritten, and sent by whichever queue gets there
+   * first (ids make the second send harmless).
+   */
   private save(): void {
+    const mine = new Set(this.events.map((event) => event.id));
+    const adopted = this.load().filter((event) => !mine.has(event.id) && !this.settled.has(event.id));
+    if (adopted.length > 0) {
+      this.events = [...adopted, ...this.events].sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0)).slice(-this.options.maxEvents);
+    }
     try {
       if (this.events.length === 0) this.options.storage.removeItem(this.options.storageKey);
       else this.options.storage.setItem(this.options.storageKey, JSON.stringify(this.events));

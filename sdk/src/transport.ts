@@ -1,5 +1,5 @@
 export type TGraphQLError = { message: string; extensions?: { code?: string; issues?: Array<{ path: string; message: string }> } };
-export type TGraphQLResult<T> = { data?: T | null; errors?: TGraphQLError[] };
+export type TGraphQLResult<T> = { data?: T | null; errors?: TGraphQLError[]; status?: number };
 
 /** A transport failure worth retrying: the network, a 5xx, a 429. */
 export class RetryableError extends Error {
@@ -66,7 +66,7 @@ export class Transport {
 
   private async read<T>(response: Response): Promise<TGraphQLResult<T>> {
     try {
-      return (await response.json()) as TGraphQLResult<T>;
+      return { ...((await response.json()) as TGraphQLResult<T>), status: response.status };
     } catch {
       throw new RetryableError(`Doorstep answered ${response.status} without a GraphQL result`);
     }

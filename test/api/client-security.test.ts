@@ -36,7 +36,7 @@ describe.each(DATABASE_KINDS)('client security on %s', (kind) => {
       { id: 'e1', userId: 'u2', userHash: sign(secret, 'u2'), name: 'flow_started', flowKey: 'self-serve' },
       { id: 'e2', userId: 'victim', userHash: sign(secret, 'u2'), name: 'question_answered', flowKey: 'self-serve', questionId: 'role', value: 'developer' },
     ] });
-    expect(forged.errors![0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringContaining('events.1.userHash') });
+    expect(forged.errors![0]).toMatchObject({ extensions: { code: 'FORBIDDEN', issues: [{ path: 'events.1.userHash' }] }, message: expect.stringContaining('events.1.userHash') });
     expect(await api.database.db.prisma.event.count({ where: { clientEventId: { in: ['e1', 'e2'] }, environment: { workspaceId: ws.workspaceId } } })).toBe(0);
     const signed = await api.gql(ws.publicKey, TRACK, { events: [{ id: 'e3', userId: 'u2', userHash: sign(secret, 'u2'), name: 'flow_started', flowKey: 'self-serve' }] });
     expect(signed.data!.track.accepted).toBe(1);

@@ -67,7 +67,7 @@ describe.each(DATABASE_KINDS)('OpenFeature remote evaluation on %s', (kind) => {
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^W\//);
     expect((await post('', context, ws.publicKey, { 'if-none-match': etag })).status).toBe(304);
-    // The user's answer changes the flow they get, so the bulk result and its ETag change.
+    // Dismissing the flow changes what the user gets, so the bulk result and its ETag change.
     await api.gql(ws.publicKey, 'mutation { track(events: [{ id: "of3-1", userId: "of-3", name: "flow_dismissed", flowKey: "developer-quickstart" }]) { accepted } }');
     const after = await post('', context, ws.publicKey, { 'if-none-match': etag });
     expect(after.status).toBe(200);
@@ -83,6 +83,8 @@ describe.each(DATABASE_KINDS)('OpenFeature remote evaluation on %s', (kind) => {
     expect([noKey.status, (await noKey.json()).errorCode]).toEqual([400, 'TARGETING_KEY_MISSING']);
     const badLocale = await post('/onboarding', { context: { targetingKey: 'x', locale: 'not a locale' } });
     expect([badLocale.status, (await badLocale.json()).errorCode]).toEqual([400, 'INVALID_CONTEXT']);
+    const badPath = await post('/%E0%A4%A', { context: { targetingKey: 'x' } });
+    expect([badPath.status, (await badPath.json()).errorCode]).toEqual([400, 'PARSE_ERROR']);
     const unknown = await post('/nope', { context: { targetingKey: 'x' } });
     expect([unknown.status, await unknown.json()]).toEqual([404, expect.objectContaining({ key: 'nope', errorCode: 'FLAG_NOT_FOUND' })]);
   });

@@ -76,16 +76,26 @@ describe.each(DATABASE_KINDS)('the runtime contract on %s', (kind) => {
   });
 
   it('should not complete a flow the user never started, and complete it once they do', async () => {
-    await track('s4', [
-      { name: 'step_completed', flowKey: 'sales-assisted', stepId: 'book-demo' },
-      { name: 'flow_dismissed', flowKey: 'sales-assisted' },
-    ]);
-    // A product event completes steps of flows the user has not started without finishing them.
-    await track('s4b', [{ name: 'first_event_received' }, { name: 'dashboard_created' }, { name: 'step_skipped', flowKey: 'self-serve', stepId: 'invite-team' }]);
-    const progress = await storedProgress('s4b', 'self-serve');
-    expect(progress).toMatchObject({ completedStepIds: ['install-snippet', 'first-dashboard', 'invite-team'], completed: false });
-    await track('s4b', [{ name: 'flow_started', flowKey: 'self-serve' }, { name: 'step_completed', flowKey: 'self-serve', stepId: 'about-you' }]);
-    expect(await storedProgress('s4b', 'self-serve')).toMatchObject({ started: true, completed: true });
+    // Every required step of sales-assisted completes by product events: done, but not started.
+    await track('s4', [{ name: 'demo_booked' }, { name: 'warehouse_connected' }]);
+    expect(await storedProgress('s4', 'sales-assisted')).toMatchObject({ started: false, completedStepIds: ['book-demo', 'connect-warehouse'], completed: false });
+    expect((await onboarding('s4', { companySize: 500 })).flow.key).toBe('sales-assisted');
+    await track('s4', [{ name: 'flow_started', flowKey: 'sales-assisted' }]);
+    expect(await storedProgress('s4', 'sales-assisted')).toMatchObject({ started: true, completed: true });
+    // The steps done before the start count in the flow's funnel from then on.
+    const derived = await api.database.db.prisma.event.findMany({
+      where: { userId: 's4', environment: { workspaceId: ws.workspaceId }, clientEventId: { startsWith: 'derived:' } }, select: { name: true, stepId: true },
+    });
+    expect(derived.map((e) => `${e.name} ${e.stepId ?? ''}`.trim()).sort()).toEqual(['flow_completed', 'step_completed book-demo', 'step_completed connect-warehouse']);
+  });
+
+  it('should refuse events for steps the flow does not have, repeated ids, and ids of the server', async () => {
+    const refused = async (events: Array<Record<string, unknown>>) =>
+      (await api.gql(ws.publicKey, TRACK, { events: events.map((e) => ({ userId: 's9', ...e })) })).errors![0].extensions!.issues.map((i: any) => i.path);
+    expect(await refused([{ id: 's9-1', name: 'step_completed', flowKey: 'self-serve', stepId: 'no-such-step' }])).toEqual(['events.0.stepId']);
+    expect(await refused([{ id: 's9-2', name: 'page_viewed' }, { id: 's9-2', name: 'flow_dismissed', flowKey: 'self-serve' }])).toEqual(['events.1.id']);
+    expect(await refused([{ id: 'derived:flow_completed:self-serve::victim', name: 'page_viewed' }])).toEqual(['events.0.id']);
+    expect(await api.database.db.prisma.event.count({ where: { userId: 's9', environment: { workspaceId: ws.workspaceId } } })).toBe(0);
   });
 
   it('should serve nothing after a dismissed flow by default', async () => {

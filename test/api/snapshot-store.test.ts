@@ -13,6 +13,8 @@ describe.each(DATABASE_KINDS)('runtime snapshots on %s', (kind) => {
     const serve = async () => (await api.gql(ws.publicKey, WELCOME)).data?.onboarding?.flow.key;
     expect(await serve()).toBe('self-serve');
     const prisma = api.database.db.prisma;
+    const environment = await prisma.environment.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, key: 'production' } });
+    const builtAt = async () => (await api.app.services.snapshots.get(environment.id)).builtAt;
     const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     await prisma.$executeRawUnsafe('ALTER TABLE "FlowRelease" RENAME TO "FlowRelease_away"');
     try {
@@ -24,11 +26,12 @@ describe.each(DATABASE_KINDS)('runtime snapshots on %s', (kind) => {
       expect(failures()).toBe(1);
       expect(String(warned.mock.calls.find((call) => String(call[0]).includes('Snapshot rebuild failed'))?.[0])).toMatch(/retryInMs=\d+/);
 
+      const stale = await builtAt();
       await prisma.$executeRawUnsafe('ALTER TABLE "FlowRelease_away" RENAME TO "FlowRelease"');
       // The first retry waits between 0.5 and 1 s.
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       expect(await serve()).toBe('self-serve');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await expect.poll(builtAt).toBeGreaterThan(stale);
       expect(failures()).toBe(1);
     } finally {
       warned.mockRestore();

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDoorstep, memoryStorage, type TClientProblem, type TDoorstepOptions } from '../../sdk/src/index.ts';
@@ -145,5 +146,69 @@ describe.each(DATABASE_KINDS)('@doorstep/client on %s', (kind) => {
     expect(problems).toEqual([expect.objectContaining({ kind: 'rejected', event: expect.objectContaining({ questionId: 'role' }) })]);
     expect(await storedEvents('sdk-7')).toBe(2);
     await doorstep.close();
+  });
+
+  it('should drop the events a refused batch names, keep sending the others, and not retry refusals', async () => {
+    const secret = (await api.gql(ws.secretKey, 'mutation { enableIdentityVerification(environmentKey: "production") { ... on IdentitySecret { secret } } }'))
+      .data!.enableIdentityVerification.secret as string;
+    const signed = { id: 'sdk-8', hash: createHmac('sha256', secret).update('sdk-8').digest('hex') };
+    const problems: TClientProblem[] = [];
+    const network = networkFetch();
+    const doorstep = client({ fetch: network.fetchImpl, onProblem: (p) => problems.push(p), flushIntervalMs: 60_000 });
+    doorstep.track(signed, { name: 'flow_started', flowKey: 'self-serve' });
+    doorstep.track({ id: 'sdk-8-forged' }, { name: 'page_viewed' });
+    doorstep.track(signed, { name: 'dashboard_created' });
+    await doorstep.flush();
+    expect(doorstep.pendingEvents).toBe(0);
+    expect(problems).toEqual([expect.objectContaining({ kind: 'rejected', event: expect.objectContaining({ userId: 'sdk-8-forged' }) })]);
+    expect(await storedEvents('sdk-8')).toBe(2);
+    expect(network.statuses).toEqual([200, 200]);
+    await api.gql(ws.secretKey, 'mutation { disableIdentityVerification(environmentKey: "production") { __typename } }');
+    await doorstep.close();
+  });
+
+  it('should find the bad event of a batch refused without naming it by sending the batch one event at a time', async () => {
+    const problems: TClientProblem[] = [];
+    const doorstep = client({ onProblem: (p) => problems.push(p), flushIntervalMs: 60_000 });
+    doorstep.track({ id: 'sdk-9' }, { name: 'flow_started', flowKey: 'self-serve' });
+    // Not a string: GraphQL refuses the whole request (HTTP 400) without saying which event.
+    doorstep.track({ id: 'sdk-9' }, { name: 'step_completed', flowKey: 'self-serve', stepId: 42 as unknown as string });
+    doorstep.track({ id: 'sdk-9' }, { name: 'dashboard_created' });
+    await doorstep.flush();
+    expect(doorstep.pendingEvents).toBe(0);
+    expect(problems.map((p) => (p.kind === 'rejected' ? p.event.stepId : p.kind))).toEqual([42]);
+    expect(await storedEvents('sdk-9')).toBe(2);
+    await doorstep.close();
+  });
+
+  it('should hold new events back while a failed send backs off, however many arrive', async () => {
+    let attempts = 0;
+    const offline: typeof fetch = async () => { attempts++; throw new TypeError('offline'); };
+    const doorstep = client({ fetch: offline, batchSize: 5, retryBaseMs: 400, retryMaxMs: 400, flushIntervalMs: 10 });
+    doorstep.track({ id: 'sdk-10' }, { name: 'page_viewed' });
+    await doorstep.flush();
+    expect(attempts).toBe(1);
+    for (let i = 0; i < 30; i++) doorstep.track({ id: 'sdk-10' }, { name: 'page_viewed', properties: { i } });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(attempts).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(attempts).toBe(2);
+    doorstep['queue'].stop();
+  });
+
+  it('should keep the events another client saved in the same storage instead of overwriting them', async () => {
+    const storage = memoryStorage();
+    const offline: typeof fetch = async () => { throw new TypeError('offline'); };
+    const first = client({ fetch: offline, storage, flushIntervalMs: 60_000 });
+    const second = client({ fetch: offline, storage, flushIntervalMs: 60_000 });
+    first.track({ id: 'sdk-11' }, { name: 'flow_started', flowKey: 'self-serve' });
+    second.track({ id: 'sdk-11' }, { name: 'dashboard_created' });
+    first['queue'].stop();
+    second['queue'].stop();
+    const next = client({ storage });
+    expect(next.pendingEvents).toBe(2);
+    await next.flush();
+    expect(await storedEvents('sdk-11')).toBe(2);
+    await next.close();
   });
 });

@@ -17,7 +17,15 @@ export function isVerifiedUser(secret: string, userId: string, hash: string | nu
   return timingSafeEqual(Buffer.from(userHash(secret, userId), 'hex'), Buffer.from(hash, 'hex'));
 }
 
+const UNVERIFIED = 'must be the HMAC-SHA256 of the user id, computed by your backend';
+
 /** The refusal for a user whose id the app's backend did not sign (or signed with another secret). */
 export function unverifiedUser(at = 'user.hash'): ForbiddenError {
-  return new ForbiddenError(`Identity verification is on in this environment: ${at} must be the HMAC-SHA256 of the user id, computed by your backend`);
+  return new ForbiddenError(`Identity verification is on in this environment: ${at} ${UNVERIFIED}`);
+}
+
+/** The refusal of a batch with unsigned events, naming each, so a client can drop just those. */
+export function unverifiedEvents(indexes: number[]): ForbiddenError {
+  const issues = indexes.map((index) => ({ path: `events.${index}.userHash`, message: `userHash ${UNVERIFIED}` }));
+  return new ForbiddenError(`Identity verification is on in this environment: ${issues.map((i) => i.path).join(', ')} ${UNVERIFIED}`, issues);
 }

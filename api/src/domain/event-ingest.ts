@@ -1,4 +1,7 @@
-import { answerProblem, stepsCompleteFlow, withAttribute, type TAttributes, type TTrackEvent, type TValidationIssue } from '@doorstep/schema';
+import {
+  answerProblem, BUILT_IN_EVENTS, DERIVED_EVENT_ID_PREFIX, progressChanges, stepsCompleteFlow, withAttribute,
+  type TAttributes, type TProgressChange, type TTrackEvent, type TValidationIssue,
+} from '@doorstep/schema';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from '../errors.ts';
 import type { TContentCompletion, TEnvironmentSnapshot } from '../runtime/snapshot-store.ts';
@@ -6,7 +9,7 @@ import type { TContentCompletion, TEnvironmentSnapshot } from '../runtime/snapsh
 export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000;
 export const MAX_EVENT_SKEW_MS = 5 * 60 * 1000;
 /** Events the app sends about a flow's lifecycle; each names its flow (or lets the API infer it). */
-const LIFECYCLE_EVENTS = new Set(['flow_started', 'step_completed', 'step_skipped', 'question_answered', 'flow_completed', 'flow_dismissed']);
+const LIFECYCLE_EVENTS = new Set<string>(BUILT_IN_EVENTS);
 
 export type TIngestResult = { accepted: number; duplicates: number; affectedUsers: string[] };
 
@@ -46,9 +49,10 @@ export async function ingestEvents(
       select: { clientEventId: true },
     });
     const fresh = new Set(created.map((c) => c.clientEventId));
-    for (const event of events) {
-      if (fresh.has(event.id)) await applyEffects(tx, snapshot, event);
-    }
+    // By user, keeping each user's order: concurrent batches then lock profile rows in one order and
+    // cannot deadlock each other on PostgreSQL.
+    const byUser = events.filter((e) => fresh.has(e.id)).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    for (const event of byUser) await applyEffects(tx, snapshot, event);
     return fresh;
   });
   const affectedUsers = [...new Set(events.filter((e) => newIds.has(e.id)).map((e) => e.userId))];
@@ -87,6 +91,9 @@ function eventIssues(snapshot: TEnvironmentSnapshot, event: TTrackEvent, index: 
     issues.push(at('flowKey', `No flow "${event.flowKey}" is published in this environment`));
     return issues;
   }
+  if (event.name.startsWith('step_') && event.stepId && !snapshot.stepIds.get(event.flowKey)?.has(event.stepId)) {
+    issues.push(at('stepId', `Flow "${event.flowKey}" has no step "${event.stepId}"`));
+  }
   if (event.name === 'question_answered' && event.questionId) {
     const question = snapshot.questions.get(event.flowKey)?.get(event.questionId);
     if (!question) issues.push(at('questionId', `Flow "${event.flowKey}" has no question "${event.questionId}"`));
@@ -100,9 +107,6 @@ function eventIssues(snapshot: TEnvironmentSnapshot, event: TTrackEvent, index: 
 
 type TProgressBefore = { started: boolean; completed: boolean; completedStepIds: string[] | null };
 
-/** What one event does to a user's progress in one flow. */
-type TProgressChange = { started: boolean; stepIds: string[]; itemIds: string[]; completed: boolean; dismissed: boolean };
-
 /**
  * The server's half of the runtime contract (README, "Event lifecycle"): lifecycle events move the
  * progress of the flow they name; any other event completes the steps and ticks the checklist items
@@ -111,17 +115,12 @@ type TProgressChange = { started: boolean; stepIds: string[]; itemIds: string[];
  */
 async function applyEffects(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, event: TTrackEvent): Promise<void> {
   if (LIFECYCLE_EVENTS.has(event.name)) {
-    const flowKey = event.flowKey!;
+    // The same mapping as the studio preview's LocalRuntime: step_viewed changes no progress.
+    const [change] = [...progressChanges(event, []).entries()];
+    if (!change) return;
     const profileId = await upsertProfile(tx, snapshot, event.userId);
     if (event.name === 'question_answered') await storeAnswer(tx, snapshot, profileId, event);
-    const stepId = event.name === 'step_completed' || event.name === 'step_skipped' ? event.stepId! : null;
-    await changeProgress(tx, snapshot, profileId, event, flowKey, {
-      started: true,
-      stepIds: stepId ? [stepId] : [],
-      itemIds: [],
-      completed: event.name === 'flow_completed',
-      dismissed: event.name === 'flow_dismissed',
-    });
+    await changeProgress(tx, snapshot, profileId, event, change[0], change[1]);
     return;
   }
   const flowKeys = snapshot.completionEvents.get(event.name);
@@ -210,7 +209,7 @@ async function recordDerivedEvents(
 ): Promise<void> {
   const derived = (name: string, stepId: string | null) => ({
     environmentId: snapshot.environmentId,
-    clientEventId: `derived:${name}:${flowKey}:${stepId ?? ''}:${event.userId}`,
+    clientEventId: `${DERIVED_EVENT_ID_PREFIX}${name}:${flowKey}:${stepId ?? ''}:${event.userId}`,
     userId: event.userId,
     name,
     timestamp: event.timestamp ?? new Date(),
@@ -220,9 +219,12 @@ async function recordDerivedEvents(
   });
   const doneBefore = before?.completedStepIds ?? [];
   // Only in a flow the user is in: a product event also completes steps of flows they never started,
-  // which must not count in those flows' funnels.
+  // which must not count in those flows' funnels. When they start it, the steps done before count.
+  const startsNow = change.started && !before?.started;
+  const byProductEvent = LIFECYCLE_EVENTS.has(event.name) ? [] : change.stepIds.filter((id) => !doneBefore.includes(id));
   const inFlow = before?.started || change.started;
-  const events = LIFECYCLE_EVENTS.has(event.name) || !inFlow ? [] : change.stepIds.filter((id) => !doneBefore.includes(id)).map((id) => derived('step_completed', id));
+  const derivedSteps = inFlow ? [...(startsNow ? doneBefore : []), ...byProductEvent] : [];
+  const events = derivedSteps.map((id) => derived('step_completed', id));
   if (!change.completed && !before?.completed) {
     const [after] = await tx.$queryRaw<{ completed: boolean }[]>`
       SELECT "completed" FROM "FlowProgress" WHERE "profileId" = ${profileId}::uuid AND "flowId" = ${flowId}::uuid`;

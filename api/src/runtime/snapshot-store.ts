@@ -14,6 +14,8 @@ export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   flowIds: Map<string, string>;
   /** Published questions by flow key and question id: where an answer is stored. */
   questions: Map<string, Map<string, TQuestion>>;
+  /** Published step ids by flow key, in any version served (released or a variant). */
+  stepIds: Map<string, Set<string>>;
   /** How each published flow completes, by flow key: what ingested events tick and finish. */
   completion: Map<string, TFlowCompletion>;
   /** The flows whose steps or checklist items an event name completes. */
@@ -179,6 +181,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
   const flows: TPublishedFlow[] = [];
   const flowIds = new Map<string, string>();
   const questions = new Map<string, Map<string, TQuestion>>();
+  const stepIds = new Map<string, Set<string>>();
   const completion = new Map<string, TFlowCompletion>();
   const completionEvents = new Map<string, string[]>();
   for (const { flow, version } of environment.releases) {
@@ -192,6 +195,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     // Answers may come from any variant a user was served.
     const served = [content, ...(experiment?.variants.map((v) => v.content) ?? [])];
     questions.set(flow.key, new Map(served.flatMap((c) => c.questions.map((q) => [q.id, q] as const))));
+    stepIds.set(flow.key, new Set(served.flatMap((c) => c.steps.map((s) => s.id))));
     const flowCompletion: TFlowCompletion = {
       released: contentCompletion(content),
       experimentId: experiment ? (experiments.find((e) => e.key === experiment.key)?.id ?? null) : null,
@@ -212,6 +216,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     savedGroups: {},
     flowIds,
     questions,
+    stepIds,
     completion,
     completionEvents,
     experimentIds: new Map(experiments.map((e) => [e.key, e.id])),

@@ -1,5 +1,5 @@
 import { ZTrackBatch } from '@doorstep/schema';
-import { isVerifiedUser, unverifiedUser } from '../auth/identity.ts';
+import { isVerifiedUser, unverifiedEvents } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
 import { ingestEvents } from '../domain/event-ingest.ts';
 
@@ -39,8 +39,8 @@ builder.mutationField('track', (t) =>
     resolve: async (_root, args, ctx) => {
       const { environmentId, identitySecret } = ctx.principal;
       if (identitySecret) {
-        const forged = args.events.findIndex((e) => !isVerifiedUser(identitySecret, e.userId, e.userHash));
-        if (forged >= 0) throw unverifiedUser(`events.${forged}.userHash`);
+        const forged = args.events.flatMap((e, index) => (isVerifiedUser(identitySecret, e.userId, e.userHash) ? [] : [index]));
+        if (forged.length > 0) throw unverifiedEvents(forged);
       }
       const snapshot = await ctx.services.snapshots.get(environmentId);
       const result = await ingestEvents(ctx.prisma, snapshot, args.events);

@@ -73,7 +73,7 @@ const Activation = builder.objectRef<TR['activation']>('Activation').implement({
 const Progress = builder.objectRef<TR['progress']>('Progress').implement({
   description: "The user's progress in the served flow, as the server derives it from tracked events",
   fields: (t) => ({
-    started: t.exposeBoolean('started', { description: 'flow_started was tracked, or any step or answer event of this flow' }),
+    started: t.exposeBoolean('started', { description: 'flow_started was tracked, or a completed or skipped step, an answer, flow_completed or flow_dismissed of this flow' }),
     completedStepIds: t.exposeStringList('completedStepIds', {
       description: "Steps done, in order: by step_completed or step_skipped, or by tracking a step's completion event",
     }),
