@@ -86,7 +86,7 @@ describe.each(DATABASE_KINDS)('runtime API on %s', (kind) => {
     expect(await api.database.db.prisma.event.count({ where: { environmentId, clientEventId: 'f-1' } })).toBe(1);
   });
 
-  it('should serve nothing after the last flow is completed', async () => {
+  it('should serve nothing once a flow is completed (afterCompletion stop, the default)', async () => {
     await track([{ id: 'g-1', userId: 'g', name: 'flow_completed', flowKey: 'self-serve' }]);
     expect(await onboarding({ id: 'g' })).toBeNull();
   });
