@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,6 +44,22 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.locator('#welcome-title').fill(title);
     await waitSaved(page);
   };
+  /** The editor's preview frame, scrolled into view: the pane beside the editor scrolls on its own. */
+  const previewFrame = async (page: Page): Promise<FrameLocator> => {
+    await page.getByTestId('preview-frame').scrollIntoViewIfNeeded();
+    return page.frameLocator('[data-testid="preview-frame"]');
+  };
+  /** A full-page shot draws the sticky preview where it stuck: taken from the top, it sits beside the editor's head. */
+  const screenshotFromTop = async (page: Page, name: string) => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, name);
+  };
+  /** Text now, or null while there is no such element: for polling, where waiting for it would outlast the poll. */
+  const textOf = async (locator: Locator) => ((await locator.count()) > 0 ? locator.first().textContent() : null);
+  /** The welcome dialog <doorstep-onboarding> opens in the preview (Playwright's CSS sees into its shadow root). */
+  const welcomeTitle = (preview: FrameLocator) => textOf(preview.locator('dialog[open] #welcome-title'));
+  /** The frame restarts a moment after an edit and loads the element: allow it more than a poll's default second. */
+  const FRAME = { timeout: 10_000 };
 
   it('should sign in and list the demo flows with what each environment serves', async () => {
     const page = await newPage();
@@ -90,14 +106,73 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
   it('should preview different flows for two sample users', async () => {
     const page = await newPage();
     await page.goto(`${stack.studioUrl}/flows/self-serve`);
+    const preview = await previewFrame(page);
     await page.getByLabel('Sample user attributes (JSON)').fill('{}');
+    await expect.poll(() => welcomeTitle(preview), FRAME).toBe('Welcome to Lumen');
     await expect.poll(() => page.getByTestId('preview-flow').textContent()).toBe('Showing: Self-serve onboarding');
     await page.getByLabel('Sample user attributes (JSON)').fill('{"companySize": 500}');
+    await expect.poll(() => welcomeTitle(preview), FRAME).toBe('Welcome to Lumen for teams');
+    // The restarted walk's welcome takes focus in the frame; the author, still typing, keeps theirs.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('preview-attributes');
     await expect.poll(() => page.getByTestId('preview-flow').textContent()).toBe('Showing: Sales-assisted onboarding');
     expect(await page.getByTestId('preview-other-flow').isVisible()).toBe(true);
-    await screenshot(page, 'editor-preview-other-user');
+    await screenshotFromTop(page, 'editor-preview-other-user');
     await page.getByRole('button', { name: 'Desktop' }).click();
-    await screenshot(page, 'editor-preview-desktop');
+    await screenshotFromTop(page, 'editor-preview-desktop');
+    await page.context().close();
+  });
+
+  it('should run the drop-in element in the preview: an answer re-routes, the checklist shows, the last step finishes, desktop is 1280 px wide', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/flows/self-serve`);
+    const preview = await previewFrame(page);
+    const stepTitle = () => textOf(preview.locator('#step-title'));
+    const checklistTitle = () => textOf(preview.locator('#checklist-title'));
+    const walkFirstStep = async (companySize: string) => {
+      await expect.poll(() => welcomeTitle(preview), FRAME).toBe('Welcome to Lumen');
+      await preview.getByRole('button', { name: 'Start setup' }).click();
+      await preview.getByLabel('Product manager').check();
+      await preview.getByLabel('How many people work at your company?').fill(companySize);
+      await preview.getByRole('button', { name: 'Continue' }).click();
+    };
+
+    // A small company stays in self-serve: its checklist shows, and the events the app would send finish it.
+    await walkFirstStep('10');
+    await expect.poll(stepTitle, FRAME).toBe('Install the tracking snippet');
+    expect(await checklistTitle()).toBe('Your first ten minutes 0/2');
+    await page.getByRole('button', { name: 'first_event_received' }).click();
+    await expect.poll(checklistTitle, FRAME).toBe('Your first ten minutes 1/2');
+    expect(await stepTitle()).toBe('Build your first dashboard');
+    await screenshotFromTop(page, 'editor-preview-checklist');
+    await page.getByRole('button', { name: 'dashboard_created' }).click();
+    await expect.poll(stepTitle, FRAME).toBe('You are all set');
+    await expect.poll(() => page.getByTestId('preview-flow').textContent()).toBe('Finished: Self-serve onboarding');
+    await expect.poll(() => page.getByRole('button', { name: 'dashboard_created' }).count()).toBe(0);
+
+    // Restarted, 500 people re-route the walk to the sales-assisted flow, as the runtime would.
+    await page.getByRole('button', { name: 'Restart' }).click();
+    await walkFirstStep('500');
+    await expect.poll(() => preview.getByText('Your answer changed your setup.').isVisible(), FRAME).toBe(true);
+    expect(await preview.getByText('Welcome to Lumen for teams').isVisible()).toBe(true);
+    expect(await stepTitle()).toBe('Book your onboarding call');
+    await expect.poll(() => page.getByTestId('preview-flow').textContent()).toBe('Showing: Sales-assisted onboarding');
+    await screenshotFromTop(page, 'editor-preview-phone');
+
+    // Desktop is a 1280 px viewport drawn smaller: the element lays its panel out for a desktop, not as a bottom sheet.
+    await page.getByRole('button', { name: 'Desktop' }).click();
+    const layout = () => preview.locator('doorstep-onboarding').evaluate((element) => {
+      const panel = element.shadowRoot!.querySelector('.panel')!.getBoundingClientRect();
+      return { viewport: innerWidth, panelWidth: Math.round(panel.width), panelRight: Math.round(panel.right) };
+    });
+    await expect.poll(async () => (await layout()).viewport, FRAME).toBe(1280);
+    const { panelWidth, panelRight } = await layout();
+    expect(panelWidth).toBeLessThan(480);
+    expect(panelRight).toBeLessThan(1280);
+    expect(await page.getByTestId('preview-scale').textContent()).toMatch(/^Desktop, 1280 px, shown at \d+%$/);
+    const frameBox = await page.getByTestId('preview-frame').boundingBox();
+    expect(frameBox!.width / frameBox!.height).toBeCloseTo(1280 / 800, 1);
+    expect(await stepTitle()).toBe('Book your onboarding call');
+    await screenshotFromTop(page, 'editor-preview-desktop-walk');
     await page.context().close();
   });
 
@@ -327,7 +402,8 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect((await draftOf(key)).translations).toEqual({ fr: { welcome: { title: 'Bienvenue !' } } });
     await page.getByText('Show this flow whatever the audience').click();
     await page.getByLabel('Language', { exact: true }).selectOption('fr');
-    await expect.poll(() => page.getByTestId('preview-welcome-title').textContent()).toBe('Bienvenue !');
+    const preview = await previewFrame(page);
+    await expect.poll(() => welcomeTitle(preview), FRAME).toBe('Bienvenue !');
     await page.context().close();
   });
 
