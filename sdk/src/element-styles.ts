@@ -24,7 +24,7 @@ button{font:inherit;font-weight:600;cursor:pointer;border-radius:var(--ir);paddi
 .actions .link{margin-right:auto}
 .close{position:absolute;top:.5rem;right:.5rem}
 .panel{position:fixed;z-index:var(--doorstep-z-index,2147483000);right:1rem;bottom:1rem;width:var(--doorstep-panel-width,23rem);max-height:calc(100vh - 2rem);
-border:1px solid var(--b);box-shadow:0 12px 40px #0003;padding:0 1.25rem 1.25rem}
+border:1px solid var(--b);box-shadow:0 12px 40px #0003;padding:0 1.25rem 1.25rem;scroll-padding-top:6rem}
 .sticky{position:sticky;top:0;z-index:1;background:var(--s);padding:.75rem 0 .5rem}
 .head{display:flex;align-items:center;gap:.25rem;margin-right:-.75rem}
 .head h2{flex:1;margin:0;font-size:1rem}

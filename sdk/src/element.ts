@@ -346,7 +346,9 @@ export class DoorstepOnboardingElement extends Base {
     if (rebuilt) this.stepSlot.replaceChildren(finished ? this.renderDone() : this.renderStep(state, onboarding));
     this.stepKey = key;
     const ticked = checklist?.items.filter((item) => progress.checkedItemIds.includes(item.id)).length ?? 0;
-    this.list.replaceChildren(checklist ? h('section', { class: 'checklist', 'aria-labelledby': 'checklist-title' },
+    // Once the server completed the flow it serves it no more, so its last checklist state is out of
+    // date (the event that completed the flow may have ticked an item): the completion shows alone.
+    this.list.replaceChildren(checklist && !finished ? h('section', { class: 'checklist', 'aria-labelledby': 'checklist-title' },
       h('h3', { id: 'checklist-title' }, `${checklist.title} `, h('span', { class: 'muted' }, `${ticked}/${checklist.items.length}`)),
       h('ul', {}, ...checklist.items.map((item) => {
         const on = progress.checkedItemIds.includes(item.id);
