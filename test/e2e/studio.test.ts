@@ -152,8 +152,8 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     // Restarted, 500 people re-route the walk to the sales-assisted flow, as the runtime would.
     await page.getByRole('button', { name: 'Restart' }).click();
     await walkFirstStep('500');
-    await expect.poll(() => preview.getByText('Your answer changed your setup.').isVisible(), FRAME).toBe(true);
-    expect(await preview.getByText('Welcome to Lumen for teams').isVisible()).toBe(true);
+    await expect.poll(() => preview.getByText('Your answer changed your setup.', { exact: true }).isVisible(), FRAME).toBe(true);
+    expect(await preview.getByText('Welcome to Lumen for teams', { exact: true }).isVisible()).toBe(true);
     expect(await stepTitle()).toBe('Book your onboarding call');
     await expect.poll(() => page.getByTestId('preview-flow').textContent()).toBe('Showing: Sales-assisted onboarding');
     await screenshotFromTop(page, 'editor-preview-phone');
