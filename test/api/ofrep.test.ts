@@ -1,38 +1,26 @@
-import type { Server } from 'node:http';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';
 import { OpenFeature as ServerOpenFeature } from '@openfeature/server-sdk';
 import { OpenFeature as WebOpenFeature } from '@openfeature/web-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '../../api/src/server.ts';
-import { useTestApi, useTestWorkspace } from '../support/api.ts';
+import { describe, expect, it } from 'vitest';
+import { useListeningApi, useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 import { launchedExperiment } from '../support/experiments.ts';
-import { freePort } from '../support/process.ts';
 
 describe.each(DATABASE_KINDS)('OpenFeature remote evaluation on %s', (kind) => {
   const api = useTestApi(kind);
   const ws = useTestWorkspace(api);
-  let server: Server;
-  let baseUrl: string;
-  beforeAll(async () => {
-    const port = await freePort();
-    server = await listen(api.app, port, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${port}`;
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const http = useListeningApi(api);
 
   const post = (path: string, body: unknown, key: string | null = ws.publicKey, headers: Record<string, string> = {}) =>
-    fetch(`${baseUrl}/ofrep/v1/evaluate/flags${path}`, {
+    fetch(`${http.origin}/ofrep/v1/evaluate/flags${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
   it('should answer single evaluations through the OpenFeature server SDK and its OFREP provider', async () => {
-    const provider = new OFREPProvider({ baseUrl, headers: [['Authorization', `Bearer ${ws.publicKey}`]] });
+    const provider = new OFREPProvider({ baseUrl: http.origin, headers: [['Authorization', `Bearer ${ws.publicKey}`]] });
     await ServerOpenFeature.setProviderAndWait(`doorstep-${kind}`, provider);
     const client = ServerOpenFeature.getClient(`doorstep-${kind}`);
     const big = { targetingKey: 'of-1', companySize: 500 };
@@ -46,7 +34,7 @@ describe.each(DATABASE_KINDS)('OpenFeature remote evaluation on %s', (kind) => {
 
   it('should answer bulk evaluations through the OpenFeature web SDK and its OFREP provider, variant included', async () => {
     await launchedExperiment(api, ws, 'of-welcome');
-    const provider = new OFREPWebProvider({ baseUrl, headers: [['Authorization', `Bearer ${ws.publicKey}`]], disableVisibilityRefresh: true });
+    const provider = new OFREPWebProvider({ baseUrl: http.origin, headers: [['Authorization', `Bearer ${ws.publicKey}`]], disableVisibilityRefresh: true });
     await WebOpenFeature.setContext(`doorstep-web-${kind}`, { targetingKey: 'of-2' });
     await WebOpenFeature.setProviderAndWait(`doorstep-web-${kind}`, provider);
     const client = WebOpenFeature.getClient(`doorstep-web-${kind}`);

@@ -1,11 +1,8 @@
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDoorstep, memoryStorage, type TClientProblem, type TDoorstepOptions } from '../../sdk/src/index.ts';
-import { listen } from '../../api/src/server.ts';
-import { useTestApi, useTestWorkspace } from '../support/api.ts';
+import { useListeningApi, useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
-import { freePort } from '../support/process.ts';
 
 /** The real fetch, with a way to make calls fail as a flaky network would, and a log of statuses. */
 function networkFetch() {
@@ -37,19 +34,10 @@ function networkFetch() {
 describe.each(DATABASE_KINDS)('@doorstep/client on %s', (kind) => {
   const api = useTestApi(kind);
   const ws = useTestWorkspace(api);
-  let server: Server;
-  let apiUrl: string;
-  beforeAll(async () => {
-    const port = await freePort();
-    server = await listen(api.app, port, '127.0.0.1');
-    apiUrl = `http://127.0.0.1:${port}/graphql`;
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const http = useListeningApi(api);
 
   const client = (options: Partial<TDoorstepOptions> = {}) =>
-    createDoorstep({ apiUrl, publicKey: ws.publicKey, storage: memoryStorage(), flushIntervalMs: 10, retryBaseMs: 20, retryMaxMs: 100, ...options });
+    createDoorstep({ apiUrl: `${http.origin}/graphql`, publicKey: ws.publicKey, storage: memoryStorage(), flushIntervalMs: 10, retryBaseMs: 20, retryMaxMs: 100, ...options });
   /** Events the client sent and the API stored (not those the server derived from them). */
   const storedEvents = (userId: string) =>
     api.database.db.prisma.event.count({ where: { userId, environment: { workspaceId: ws.workspaceId }, NOT: { clientEventId: { startsWith: 'derived:' } } } });

@@ -1,28 +1,16 @@
-import type { Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDoorstep, createOnboarding, memoryStorage, type TOnboardingState, type TUser } from '../../sdk/src/index.ts';
-import { listen } from '../../api/src/server.ts';
-import { useTestApi, useTestWorkspace } from '../support/api.ts';
+import { useListeningApi, useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
-import { freePort } from '../support/process.ts';
 
 describe.each(DATABASE_KINDS)('headless onboarding on %s', (kind) => {
   const api = useTestApi(kind);
   const ws = useTestWorkspace(api);
-  let server: Server;
-  let apiUrl: string;
-  beforeAll(async () => {
-    const port = await freePort();
-    server = await listen(api.app, port, '127.0.0.1');
-    apiUrl = `http://127.0.0.1:${port}/graphql`;
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const http = useListeningApi(api);
 
   /** A controller on a client of its own, loaded (its first refetch answered). */
   const open = async (user: TUser) => {
-    const client = createDoorstep({ apiUrl, publicKey: ws.publicKey, storage: memoryStorage(), flushIntervalMs: 10 });
+    const client = createDoorstep({ apiUrl: `${http.origin}/graphql`, publicKey: ws.publicKey, storage: memoryStorage(), flushIntervalMs: 10 });
     const onboarding = createOnboarding(client, user);
     await onboarding.refresh();
     return { client, onboarding };

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createApp, type TApp } from '../../api/src/app.ts';
 import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
+import { listen } from '../../api/src/server.ts';
 import { createTestDatabase, type TDatabaseKind, type TTestDatabase } from './databases.ts';
+import { freePort } from './process.ts';
 
 export type TGraphQLResponse<T = any> = { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
 
@@ -54,4 +57,22 @@ export function useTestWorkspace(api: TTestApi): TSeedResult {
   beforeEach(async () => { Object.assign(workspace, await api.createWorkspace()); });
   afterEach(async () => { await api.dropWorkspace(workspace); });
   return workspace;
+}
+
+/**
+ * The test API on a real port, through the production listener, for clients that speak HTTP (the
+ * SDK, OpenFeature providers). `origin` is set before the tests run.
+ */
+export function useListeningApi(api: TTestApi): { origin: string } {
+  const listening = { origin: '' };
+  let server: Server;
+  beforeAll(async () => {
+    const port = await freePort();
+    server = await listen(api.app, port, '127.0.0.1');
+    listening.origin = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return listening;
 }
