@@ -5,6 +5,7 @@ import type { TDatabase } from './db/database.ts';
 import { assertOriginAllowed } from './auth/origins.ts';
 import { useETag } from './etag-plugin.ts';
 import { useOfrep } from './ofrep-plugin.ts';
+import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
 import { schema } from './schema/index.ts';
 import { startServices, stopServices, type TServices } from './services.ts';
 
@@ -42,7 +43,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       exposedHeaders: ['etag'],
       maxAge: 600,
     }),
-    plugins: [useOfrep(services), useETag(), ...(options.production ? [disableIntrospection()] : [])],
+    plugins: [useOfrep(services), usePublicKeyLimits(), useETag(), ...(options.production ? [disableIntrospection()] : [])],
     context: async ({ request }) => {
       const principal = await services.keys.resolve(request.headers.get('authorization'));
       if (principal?.kind === 'public') assertOriginAllowed(principal, request.headers.get('origin'));

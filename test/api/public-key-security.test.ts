@@ -70,4 +70,16 @@ describe.each(DATABASE_KINDS)('public key boundaries on %s', (kind) => {
     expect(res.errors![0].message).toMatch(/Cannot query field "nope"/);
     expect(JSON.stringify(res)).not.toMatch(/prisma|stack|\/work\//i);
   });
+
+  it('should refuse a request that calls more than one runtime field, so aliases cannot multiply its bounds', async () => {
+    const aliased = await api.gql(ws.publicKey, '{ a: onboarding(user: { id: "x1" }) { version } b: onboarding(user: { id: "x2" }) { version } }');
+    expect(aliased.errors![0]).toMatchObject({ extensions: { code: 'VALIDATION' }, message: expect.stringContaining('one runtime field per request') });
+    expect(aliased.data ?? null).toBeNull();
+    const events = (prefix: string) => Array.from({ length: 100 }, (_, i) => `{ id: "${prefix}-${i}", userId: "alias-user", name: "page_viewed" }`).join(' ');
+    const fragments = await api.gql(ws.publicKey, `mutation { ...One ...Two } fragment One on Mutation { track(events: [${events('a')}]) { accepted } } fragment Two on Mutation { again: track(events: [${events('b')}]) { accepted } }`);
+    expect(fragments.errors![0].extensions!.code).toBe('VALIDATION');
+    expect(await api.database.db.prisma.event.count({ where: { userId: 'alias-user', environment: { workspaceId: ws.workspaceId } } })).toBe(0);
+    const single = await api.gql(ws.publicKey, '{ __typename onboarding(user: { id: "x3" }) { version } }');
+    expect(single.data!.onboarding.version).toBe(1);
+  });
 });
