@@ -42,6 +42,9 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
   };
   const setWelcomeTitle = async (page: Page, title: string) => {
     await page.locator('#welcome-title').fill(title);
+    // The stored draft, not the status line, which may still show the previous save when first read.
+    const key = new URL(page.url()).pathname.split('/').pop()!;
+    await expect.poll(async () => (await draftOf(key)).welcome.title, { timeout: 10_000 }).toBe(title);
     await waitSaved(page);
   };
   /** The editor's preview frame, scrolled into view: the pane beside the editor scrolls on its own. */
@@ -82,6 +85,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.locator('#question-0-attribute').fill('role');
     await page.locator('#question-0-option-0-label').fill('Developer');
     await page.locator('#question-0-option-0-value').fill('developer');
+    await expect.poll(async () => (await draftOf(key)).questions[0]?.options[0]?.value, { timeout: 10_000 }).toBe('developer');
     await waitSaved(page);
     await screenshot(page, 'flow-editor');
     const content = await draftOf(key);
@@ -98,8 +102,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await expect.poll(() => page.getByTestId('save-status').textContent()).toBe('Fix the highlighted problems to save');
     expect(await page.locator('#step-0-title-error').textContent()).toMatch(/at least 1|too small/i);
     await page.locator('#step-0-title').fill('Fixed');
-    await waitSaved(page);
-    expect((await draftOf(key)).steps[0].title).toBe('Fixed');
+    await expect.poll(async () => (await draftOf(key)).steps[0].title, { timeout: 10_000 }).toBe('Fixed');
     await page.context().close();
   });
 
@@ -398,8 +401,9 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.getByLabel('Add a language').fill('fr');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.locator('#tr-fr-welcome-title').fill('Bienvenue !');
-    await waitSaved(page);
-    expect((await draftOf(key)).translations).toEqual({ fr: { welcome: { title: 'Bienvenue !' } } });
+    // The stored draft, not the status line: on a loaded machine the status may still show the
+    // previous save when it is first read.
+    await expect.poll(async () => (await draftOf(key)).translations, { timeout: 10_000 }).toEqual({ fr: { welcome: { title: 'Bienvenue !' } } });
     await page.getByText('Show this flow whatever the audience').click();
     await page.getByLabel('Language', { exact: true }).selectOption('fr');
     const preview = await previewFrame(page);

@@ -56,6 +56,8 @@ export class DraftEditor {
   lastSavedAt = $state<number | null>(null);
   readonly flowKey: string;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** A save request has not answered yet. */
+  private inFlight = false;
   private savedJson: string;
 
   constructor(flowKey: string, draft: TDraft) {
@@ -72,6 +74,9 @@ export class DraftEditor {
   /** Call after every edit. */
   changed(): void {
     if (this.status === 'conflict') return;
+    // A save in flight looks at the content again when it lands; a second save now would send the
+    // same revision and meet its own conflict.
+    if (this.inFlight) return;
     const json = JSON.stringify(cleanContent(this.content));
     if (json === this.savedJson) {
       this.status = 'saved';
@@ -85,10 +90,11 @@ export class DraftEditor {
   }
 
   async save(): Promise<void> {
-    if (this.status === 'conflict' || this.status === 'saving') return;
+    if (this.status === 'conflict' || this.inFlight) return;
     const content = cleanContent(this.content);
     const sent = JSON.stringify(content);
     this.status = 'saving';
+    this.inFlight = true;
     try {
       const res = await fetch(`/flows/${this.flowKey}/draft`, {
         method: 'POST',
@@ -96,6 +102,7 @@ export class DraftEditor {
         body: JSON.stringify({ revision: this.revision, content }),
       });
       const body = ZSaveAnswer.parse(await res.json());
+      this.inFlight = false;
       if ('saved' in body) {
         this.revision = body.saved.revision;
         this.warnings = body.saved.warnings;
@@ -116,6 +123,8 @@ export class DraftEditor {
     } catch {
       this.errorMessage = 'Could not reach the studio server; your edits are still here and will be saved when you retry.';
       this.status = 'error';
+    } finally {
+      this.inFlight = false;
     }
   }
 
