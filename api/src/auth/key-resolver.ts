@@ -12,6 +12,8 @@ const MAX_CACHED = 10_000;
  */
 export class KeyResolver {
   private cache = new Map<string, { principal: TPrincipal | null; expiresAt: number }>();
+  /** Bumped by invalidate(): a lookup that started before must not cache what it read. */
+  private generation = 0;
 
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -22,13 +24,17 @@ export class KeyResolver {
     const tokenHash = hashApiKey(token);
     const hit = this.cache.get(tokenHash);
     if (hit && hit.expiresAt > Date.now()) return hit.principal;
+    const generation = this.generation;
     const principal = kind === 'session' ? await this.loadSession(tokenHash) : await this.loadKey(tokenHash);
-    if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(tokenHash, { principal, expiresAt: Date.now() + CACHE_TTL_MS });
+    if (generation === this.generation) {
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      this.cache.set(tokenHash, { principal, expiresAt: Date.now() + CACHE_TTL_MS });
+    }
     return principal;
   }
 
   invalidate(): void {
+    this.generation++;
     this.cache.clear();
   }
 
