@@ -35,7 +35,7 @@ export type TRuntimeSnapshot = {
 
 export type TRuntimeUser = { id: string; attributes: TAttributes };
 export type TFlowProgress = {
-  /** The user has begun the flow: `flow_started`, or any step or answer event of it. */
+  /** The user has begun the flow: `flow_started`, or a completed or skipped step, an answer, flow_completed or flow_dismissed of it. */
   started: boolean;
   /** Steps completed or skipped, in the order they were done. */
   completedStepIds: string[];

@@ -179,7 +179,7 @@ async function changeProgress(
   // One statement, so concurrent events of one user merge instead of overwriting each other; the
   // flow completes when it is started and its required steps are all done, in whichever order
   // those facts arrive.
-  await tx.$executeRaw`
+  const [after] = await tx.$queryRaw<{ completed: boolean }[]>`
     INSERT INTO "FlowProgress" ("profileId", "flowId", "started", "completedStepIds", "checkedItemIds", "completed", "dismissed", "updatedAt")
     VALUES (${profileId}::uuid, ${flowId}::uuid, ${change.started}, ${change.stepIds}::text[], ${change.itemIds}::text[], ${completedNow}, ${change.dismissed}, now())
     ON CONFLICT ("profileId", "flowId") DO UPDATE SET
@@ -193,8 +193,9 @@ async function changeProgress(
         AND cardinality(${required}::text[]) > 0
         AND ${required}::text[] <@ (COALESCE("FlowProgress"."completedStepIds", '{}') || EXCLUDED."completedStepIds")),
       "dismissed" = "FlowProgress"."dismissed" OR EXCLUDED."dismissed",
-      "updatedAt" = now()`;
-  await recordDerivedEvents(tx, snapshot, profileId, flowId, flowKey, event, change, before ?? null);
+      "updatedAt" = now()
+    RETURNING "completed"`;
+  await recordDerivedEvents(tx, snapshot, flowKey, event, change, before ?? null, after.completed);
 }
 
 /**
@@ -204,8 +205,8 @@ async function changeProgress(
  * completion. Their ids are deterministic, so each is stored once per user, step and flow.
  */
 async function recordDerivedEvents(
-  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, flowId: string, flowKey: string,
-  event: TTrackEvent, change: TProgressChange, before: TProgressBefore | null,
+  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, flowKey: string,
+  event: TTrackEvent, change: TProgressChange, before: TProgressBefore | null, completedAfter: boolean,
 ): Promise<void> {
   const derived = (name: string, stepId: string | null) => ({
     environmentId: snapshot.environmentId,
@@ -225,10 +226,6 @@ async function recordDerivedEvents(
   const inFlow = before?.started || change.started;
   const derivedSteps = inFlow ? [...(startsNow ? doneBefore : []), ...byProductEvent] : [];
   const events = derivedSteps.map((id) => derived('step_completed', id));
-  if (!change.completed && !before?.completed) {
-    const [after] = await tx.$queryRaw<{ completed: boolean }[]>`
-      SELECT "completed" FROM "FlowProgress" WHERE "profileId" = ${profileId}::uuid AND "flowId" = ${flowId}::uuid`;
-    if (after?.completed) events.push(derived('flow_completed', null));
-  }
+  if (!change.completed && !before?.completed && completedAfter) events.push(derived('flow_completed', null));
   if (events.length > 0) await tx.event.createMany({ data: events, skipDuplicates: true });
 }

@@ -159,6 +159,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
   const variantContent = new Map(variantVersions.map((v) => [
     `${v.flowId}:${v.number}`, parseStored(ZFlowContent, v.content, { flowId: v.flowId, version: String(v.number) }),
   ]));
+  const experimentIds = new Map(experiments.map((e) => [e.key, e.id]));
   const experimentByFlow = new Map<string, TFlowExperiment>();
   for (const e of experiments) {
     const variants = e.variants.flatMap((v) => {
@@ -198,7 +199,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     stepIds.set(flow.key, new Set(served.flatMap((c) => c.steps.map((s) => s.id))));
     const flowCompletion: TFlowCompletion = {
       released: contentCompletion(content),
-      experimentId: experiment ? (experiments.find((e) => e.key === experiment.key)?.id ?? null) : null,
+      experimentId: experiment ? (experimentIds.get(experiment.key) ?? null) : null,
       variants: new Map(experiment?.variants.map((v) => [v.key, contentCompletion(v.content)]) ?? []),
     };
     completion.set(flow.key, flowCompletion);
@@ -219,7 +220,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     stepIds,
     completion,
     completionEvents,
-    experimentIds: new Map(experiments.map((e) => [e.key, e.id])),
+    experimentIds,
     segments,
     builtAt: Date.now(),
   };
