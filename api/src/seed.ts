@@ -69,7 +69,7 @@ export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, works
           draft: { create: { content: flow.content, updatedBy: SEED_ACTOR } },
         },
       });
-      for (const environmentId of environments.values()) await publishDraft(tx, who, created.id, environmentId, null);
+      for (const environmentId of environments.values()) await publishDraft(tx, who, created.id, environmentId, null, 'keep');
     }
     return { value: ws.id, by: who, audit: { action: 'workspace.seed', targetType: 'workspace', targetId: ws.id, data: { flows: flows.map((f) => f.key) } } };
   } }, { timeoutMs: 30_000 });

@@ -33,6 +33,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
   };
   services.bus.subscribe((change) => {
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);
+    if (change.type === 'content' && change.progress) services.profiles.clear();
     if (change.type === 'keys') services.keys.invalidate();
     if (change.type === 'all') {
       services.snapshots.invalidateAll();

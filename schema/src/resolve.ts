@@ -25,6 +25,8 @@ export type TPublishedFlow = {
   content: TFlowContent;
   /** A running experiment on this flow, if any. */
   experiment?: TFlowExperiment | null;
+  /** Earlier versions that users who started them finish (publishes that kept in-flight users). */
+  keptVersions?: ReadonlyArray<{ version: number; content: TFlowContent }>;
 };
 
 export type TRuntimeSnapshot = {
@@ -46,6 +48,9 @@ export type TFlowProgress = {
 };
 export const EMPTY_PROGRESS: Readonly<TFlowProgress> = Object.freeze({ started: false, completedStepIds: [], checkedItemIds: [], completed: false, dismissed: false });
 
+/** What the server stores beside the progress a client sees: the version the user is going through, and whether a publish ended the flow for them. */
+export type TStoredProgress = TFlowProgress & { version?: number | null; exited?: boolean };
+
 export type TServedVariant = { experimentKey: string; key: string; sticky: boolean };
 
 export type TResolvedOnboarding = Omit<TLocalizedContent, 'steps'> & {
@@ -59,7 +64,7 @@ export type TResolvedOnboarding = Omit<TLocalizedContent, 'steps'> & {
 
 export type TResolveOptions = {
   locale?: string | null;
-  progressFor?: (flowKey: string) => TFlowProgress | undefined;
+  progressFor?: (flowKey: string) => TStoredProgress | undefined;
   /** The variant this user was first served in an experiment: assignments stay put when weights change. */
   stickyVariantFor?: (experimentKey: string) => string | undefined;
 };
@@ -94,11 +99,27 @@ export function evaluationAttributes(user: TRuntimeUser): TAttributes {
   return { ...user.attributes, id: user.id };
 }
 
-const isFinished = (progress: TFlowProgress | undefined) => !!progress && (progress.completed || progress.dismissed);
+const isFinished = (progress: TStoredProgress | undefined) => !!progress && (progress.completed || progress.dismissed || !!progress.exited);
+
+/**
+ * The earlier version a user who started it keeps, when the flow's release moved on since. A version
+ * an experiment serves is the experiment's to assign, so it is not taken from here.
+ */
+function keptVersionOf(flow: TPublishedFlow, progress: TStoredProgress | undefined) {
+  const pinned = progress?.started ? progress.version : null;
+  if (pinned == null || pinned === flow.version || !flow.keptVersions) return undefined;
+  if (flow.experiment?.variants.some((v) => v.version === pinned)) return undefined;
+  return flow.keptVersions.find((kept) => kept.version === pinned);
+}
+
+function clientProgress(stored: TStoredProgress): TFlowProgress {
+  return { started: stored.started, completedStepIds: stored.completedStepIds, checkedItemIds: stored.checkedItemIds, completed: stored.completed, dismissed: stored.dismissed };
+}
 
 /**
  * The onboarding a user should get now: the highest-priority published flow whose audience matches
- * and that the user has neither completed nor dismissed, localized, with steps filtered by their
+ * and that the user has neither completed, dismissed nor exited, in the version they started if the
+ * publish since kept them on it, localized, with steps filtered by their
  * show-if conditions. A finished flow whose `afterCompletion` is `stop` ends onboarding for the user,
  * whatever their attributes match now. Used by the runtime API and the studio preview alike.
  */
@@ -108,19 +129,20 @@ export function resolveOnboarding(snapshot: TRuntimeSnapshot, user: TRuntimeUser
   const attributes = evaluationAttributes(user);
   for (const flow of snapshot.flows) {
     if (flow.audience && !evalCondition(attributes, flow.audience, snapshot.savedGroups)) continue;
-    const progress = progressOf(flow.key) ?? EMPTY_PROGRESS;
-    if (isFinished(progress)) continue;
-    const assigned = flow.experiment ? assignVariant(flow.experiment, attributes, options.stickyVariantFor?.(flow.experiment.key)) : null;
-    const localized = localizeContent(assigned?.variant.content ?? flow.content, options.locale);
+    const stored = progressOf(flow.key);
+    if (isFinished(stored)) continue;
+    const kept = keptVersionOf(flow, stored);
+    const assigned = !kept && flow.experiment ? assignVariant(flow.experiment, attributes, options.stickyVariantFor?.(flow.experiment.key)) : null;
+    const localized = localizeContent(kept?.content ?? assigned?.variant.content ?? flow.content, options.locale);
     return {
       ...localized,
       flow: { key: flow.key, name: flow.name },
-      version: assigned?.variant.version ?? flow.version,
+      version: kept?.version ?? assigned?.variant.version ?? flow.version,
       variant: assigned ? { experimentKey: flow.experiment!.key, key: assigned.variant.key, sticky: assigned.sticky } : null,
       steps: localized.steps
         .filter((step) => !step.showIf || evalCondition(attributes, step.showIf, snapshot.savedGroups))
         .map(({ showIf: _showIf, ...step }) => step),
-      progress,
+      progress: stored ? clientProgress(stored) : EMPTY_PROGRESS,
     };
   }
   return null;

@@ -32,19 +32,25 @@ export async function ingestEvents(
 
   const environmentId = snapshot.environmentId;
   const newIds = await prisma.$transaction(async (tx) => {
+    const served = await servedVersions(tx, snapshot, events);
     const created = await tx.event.createManyAndReturn({
-      data: events.map((e) => ({
-        environmentId,
-        clientEventId: e.id,
-        userId: e.userId,
-        name: e.name,
-        timestamp: e.timestamp ?? now,
-        flowKey: e.flowKey ?? null,
-        stepId: e.stepId ?? null,
-        questionId: e.questionId ?? null,
-        value: e.value,
-        properties: e.properties ?? {},
-      })),
+      data: events.map((e) => {
+        const version = e.flowKey ? served.get(servedKey(e.userId, e.flowKey)) : undefined;
+        return {
+          environmentId,
+          clientEventId: e.id,
+          userId: e.userId,
+          name: e.name,
+          timestamp: e.timestamp ?? now,
+          flowKey: e.flowKey ?? null,
+          version: version?.eventVersion ?? null,
+          variantKey: version?.variantKey ?? null,
+          stepId: e.stepId ?? null,
+          questionId: e.questionId ?? null,
+          value: e.value,
+          properties: e.properties ?? {},
+        };
+      }),
       skipDuplicates: true,
       select: { clientEventId: true },
     });
@@ -52,7 +58,7 @@ export async function ingestEvents(
     // By user, keeping each user's order: concurrent batches then lock profile rows in one order and
     // cannot deadlock each other on PostgreSQL.
     const byUser = events.filter((e) => fresh.has(e.id)).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-    for (const event of byUser) await applyEffects(tx, snapshot, event);
+    for (const event of byUser) await applyEffects(tx, snapshot, served, event);
     return fresh;
   });
   const affectedUsers = [...new Set(events.filter((e) => newIds.has(e.id)).map((e) => e.userId))];
@@ -69,7 +75,7 @@ function inferFlowKey(snapshot: TEnvironmentSnapshot, event: TTrackEvent): strin
   const questionId = event.name === 'question_answered' ? event.questionId : null;
   if (!stepId && !questionId) return undefined;
   const candidates = snapshot.flows
-    .filter((flow) => (stepId ? flow.content.steps.some((s) => s.id === stepId) : snapshot.questions.get(flow.key)?.has(questionId!)))
+    .filter((flow) => (stepId ? snapshot.stepIds.get(flow.key)?.has(stepId) : snapshot.questions.get(flow.key)?.has(questionId!)))
     .map((flow) => flow.key);
   const what = stepId ? `step "${stepId}"` : `question "${questionId}"`;
   if (candidates.length === 1) return candidates[0];
@@ -107,32 +113,84 @@ function eventIssues(snapshot: TEnvironmentSnapshot, event: TTrackEvent, index: 
 
 type TProgressBefore = { started: boolean; completed: boolean; completedStepIds: string[] | null };
 
+/** The version of a flow a user's events belong to, and the completion rules that apply to them. */
+type TServedVersion = { rules: TContentCompletion; eventVersion: number; variantKey: string | null };
+
+const servedKey = (userId: string, flowKey: string) => `${userId}\u0000${flowKey}`;
+
+/**
+ * Which version of each flow the batch's users are going through, read once per batch: the version
+ * a started, unfinished flow was begun in while the snapshot still serves it (a publish kept them
+ * on it, or a variant); otherwise the variant they were exposed to under a running experiment;
+ * otherwise the released version. A finished flow's events keep the version it was finished in. An
+ * exposure still waiting in the batch writer reads as the released version.
+ */
+async function servedVersions(
+  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, events: readonly TTrackEvent[],
+): Promise<Map<string, TServedVersion>> {
+  const pairs = new Map<string, { userId: string; flowKey: string }>();
+  for (const event of events) {
+    const flowKeys = LIFECYCLE_EVENTS.has(event.name) ? (event.flowKey ? [event.flowKey] : []) : (snapshot.completionEvents.get(event.name) ?? []);
+    for (const flowKey of flowKeys) pairs.set(servedKey(event.userId, flowKey), { userId: event.userId, flowKey });
+  }
+  const served = new Map<string, TServedVersion>();
+  if (pairs.size === 0) return served;
+  const userIds = [...new Set([...pairs.values()].map((p) => p.userId))];
+  const flowKeys = [...new Set([...pairs.values()].map((p) => p.flowKey))];
+  const flowIds = flowKeys.map((key) => snapshot.flowIds.get(key)!);
+  const experimentIds = flowKeys.flatMap((key) => snapshot.completion.get(key)?.experimentId ?? []);
+  const [progressRows, exposures] = await Promise.all([
+    tx.$queryRaw<Array<{ externalId: string; flowId: string; version: number | null; started: boolean; finished: boolean }>>`
+      SELECT pr."externalId", p."flowId"::text AS "flowId", p."version", p."started", (p."completed" OR p."dismissed" OR p."exited") AS "finished"
+      FROM "FlowProgress" p JOIN "UserProfile" pr ON pr."id" = p."profileId"
+      WHERE pr."environmentId" = ${snapshot.environmentId}::uuid AND pr."externalId" = ANY(${userIds}::text[]) AND p."flowId" = ANY(${flowIds}::uuid[])`,
+    experimentIds.length === 0 ? [] : tx.exposure.findMany({
+      where: { experimentId: { in: experimentIds }, userId: { in: userIds } }, select: { experimentId: true, userId: true, variantKey: true },
+    }),
+  ]);
+  const progressOf = new Map(progressRows.map((row) => [`${row.externalId}\u0000${row.flowId}`, row]));
+  const exposureOf = new Map(exposures.map((e) => [`${e.experimentId}\u0000${e.userId}`, e.variantKey]));
+  for (const [key, { userId, flowKey }] of pairs) {
+    const completion = snapshot.completion.get(flowKey)!;
+    const progress = progressOf.get(`${userId}\u0000${snapshot.flowIds.get(flowKey)!}`);
+    const exposedTo = completion.experimentId ? exposureOf.get(`${completion.experimentId}\u0000${userId}`) : undefined;
+    const variant = exposedTo === undefined ? undefined : completion.variants.get(exposedTo);
+    const pinned = progress?.started && progress.version != null ? completion.byVersion.get(progress.version) : undefined;
+    const rules = pinned ?? variant ?? completion.released;
+    const eventVersion = progress?.finished && progress.version != null ? progress.version : rules.version;
+    served.set(key, { rules, eventVersion, variantKey: variant && variant.version === eventVersion ? exposedTo! : null });
+  }
+  return served;
+}
+
 /**
  * The server's half of the runtime contract (README, "Event lifecycle"): lifecycle events move the
  * progress of the flow they name; any other event completes the steps and ticks the checklist items
  * whose completion event it is, in every published flow that has them; a started flow whose required
  * steps are all done is completed.
  */
-async function applyEffects(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, event: TTrackEvent): Promise<void> {
+async function applyEffects(
+  tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, served: Map<string, TServedVersion>, event: TTrackEvent,
+): Promise<void> {
   if (LIFECYCLE_EVENTS.has(event.name)) {
     // The same mapping as the studio preview's LocalRuntime: step_viewed changes no progress.
     const [change] = [...progressChanges(event, []).entries()];
     if (!change) return;
     const profileId = await upsertProfile(tx, snapshot, event.userId);
     if (event.name === 'question_answered') await storeAnswer(tx, snapshot, profileId, event);
-    await changeProgress(tx, snapshot, profileId, event, change[0], change[1]);
+    await changeProgress(tx, snapshot, profileId, event, change[0], change[1], served.get(servedKey(event.userId, change[0]))!);
     return;
   }
   const flowKeys = snapshot.completionEvents.get(event.name);
   if (!flowKeys) return;
   const profileId = await upsertProfile(tx, snapshot, event.userId);
   for (const flowKey of flowKeys) {
-    const rules = await completionRules(tx, snapshot, flowKey, event.userId);
-    const targets = rules.targets.get(event.name);
+    const version = served.get(servedKey(event.userId, flowKey))!;
+    const targets = version.rules.targets.get(event.name);
     if (!targets) continue;
     await changeProgress(tx, snapshot, profileId, event, flowKey, {
       started: false, stepIds: targets.stepIds, itemIds: targets.checklistItemIds, completed: false, dismissed: false,
-    }, rules);
+    }, version);
   }
 }
 
@@ -153,35 +211,21 @@ async function storeAnswer(tx: Prisma.TransactionClient, snapshot: TEnvironmentS
   await tx.userProfile.update({ where: { id: profileId }, data: { answers: withAttribute(answers ?? {}, question.attribute, event.value) } });
 }
 
-/**
- * The rules of the version this user is served: the variant they were exposed to under a running
- * experiment, otherwise the released version. An exposure still waiting in the batch writer reads
- * as the released version, so a variant that changes the required steps completes on its next event.
- */
-async function completionRules(tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, flowKey: string, userId: string): Promise<TContentCompletion> {
-  const completion = snapshot.completion.get(flowKey)!;
-  if (!completion.experimentId) return completion.released;
-  const exposure = await tx.exposure.findUnique({
-    where: { experimentId_userId: { experimentId: completion.experimentId, userId } }, select: { variantKey: true },
-  });
-  return (exposure && completion.variants.get(exposure.variantKey)) || completion.released;
-}
-
 async function changeProgress(
   tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, event: TTrackEvent, flowKey: string,
-  change: TProgressChange, known?: TContentCompletion,
+  change: TProgressChange, served: TServedVersion,
 ): Promise<void> {
   const flowId = snapshot.flowIds.get(flowKey)!;
-  const { required } = known ?? (await completionRules(tx, snapshot, flowKey, event.userId));
+  const { required } = served.rules;
   const completedNow = change.completed || (change.started && stepsCompleteFlow(required, change.stepIds));
   const [before] = await tx.$queryRaw<TProgressBefore[]>`
     SELECT "started", "completed", "completedStepIds" FROM "FlowProgress" WHERE "profileId" = ${profileId}::uuid AND "flowId" = ${flowId}::uuid`;
   // One statement, so concurrent events of one user merge instead of overwriting each other; the
   // flow completes when it is started and its required steps are all done, in whichever order
-  // those facts arrive.
+  // those facts arrive. A finished flow keeps the version it was finished in.
   const [after] = await tx.$queryRaw<{ completed: boolean }[]>`
-    INSERT INTO "FlowProgress" ("profileId", "flowId", "started", "completedStepIds", "checkedItemIds", "completed", "dismissed", "updatedAt")
-    VALUES (${profileId}::uuid, ${flowId}::uuid, ${change.started}, ${change.stepIds}::text[], ${change.itemIds}::text[], ${completedNow}, ${change.dismissed}, now())
+    INSERT INTO "FlowProgress" ("profileId", "flowId", "started", "completedStepIds", "checkedItemIds", "completed", "dismissed", "version", "updatedAt")
+    VALUES (${profileId}::uuid, ${flowId}::uuid, ${change.started}, ${change.stepIds}::text[], ${change.itemIds}::text[], ${completedNow}, ${change.dismissed}, ${served.rules.version}, now())
     ON CONFLICT ("profileId", "flowId") DO UPDATE SET
       "started" = "FlowProgress"."started" OR EXCLUDED."started",
       "completedStepIds" = COALESCE("FlowProgress"."completedStepIds", '{}') || ARRAY(
@@ -193,9 +237,11 @@ async function changeProgress(
         AND cardinality(${required}::text[]) > 0
         AND ${required}::text[] <@ (COALESCE("FlowProgress"."completedStepIds", '{}') || EXCLUDED."completedStepIds")),
       "dismissed" = "FlowProgress"."dismissed" OR EXCLUDED."dismissed",
+      "version" = CASE WHEN "FlowProgress"."completed" OR "FlowProgress"."dismissed" OR "FlowProgress"."exited"
+        THEN COALESCE("FlowProgress"."version", EXCLUDED."version") ELSE EXCLUDED."version" END,
       "updatedAt" = now()
     RETURNING "completed"`;
-  await recordDerivedEvents(tx, snapshot, flowKey, event, change, before ?? null, after.completed);
+  await recordDerivedEvents(tx, snapshot, flowKey, event, change, before ?? null, after.completed, served);
 }
 
 /**
@@ -206,15 +252,18 @@ async function changeProgress(
  */
 async function recordDerivedEvents(
   tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, flowKey: string,
-  event: TTrackEvent, change: TProgressChange, before: TProgressBefore | null, completedAfter: boolean,
+  event: TTrackEvent, change: TProgressChange, before: TProgressBefore | null, completedAfter: boolean, served: TServedVersion,
 ): Promise<void> {
+  // The version is part of the id: a user restarted into a new version completes its steps again.
   const derived = (name: string, stepId: string | null) => ({
     environmentId: snapshot.environmentId,
-    clientEventId: `${DERIVED_EVENT_ID_PREFIX}${name}:${flowKey}:${stepId ?? ''}:${event.userId}`,
+    clientEventId: `${DERIVED_EVENT_ID_PREFIX}${name}:${flowKey}:${served.eventVersion}:${stepId ?? ''}:${event.userId}`,
     userId: event.userId,
     name,
     timestamp: event.timestamp ?? new Date(),
     flowKey,
+    version: served.eventVersion,
+    variantKey: served.variantKey,
     stepId,
     properties: { derivedFrom: event.name },
   });

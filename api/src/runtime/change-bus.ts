@@ -4,7 +4,8 @@ import type { TDatabase } from '../db/database.ts';
 export const CHANGES_CHANNEL = 'doorstep_changes';
 
 export type TChange =
-  | { type: 'content'; workspaceId: string }
+  /** `progress`: a publish restarted or exited users mid-flow, so cached profiles are out of date too. */
+  | { type: 'content'; workspaceId: string; progress?: boolean }
   | { type: 'keys' }
   /** Messages may have been missed (listener reconnected): drop everything cached. */
   | { type: 'all' };

@@ -1,11 +1,11 @@
-import type { TAttributes, TFlowProgress } from '@doorstep/schema';
+import type { TAttributes, TStoredProgress } from '@doorstep/schema';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { BatchWriter } from './batch-writer.ts';
 
 export type TProfileState = {
   /** Attributes set by answers; they override what the app sends. */
   answers: TAttributes;
-  progress: Map<string, TFlowProgress>;
+  progress: Map<string, TStoredProgress>;
   /** Variant keys by experiment key, for running experiments the user was exposed to. */
   exposures: Map<string, string>;
   /** Keys of the flows this user has been served before. */
@@ -85,7 +85,9 @@ export class ProfileStore {
         where: { environmentId_externalId: { environmentId, externalId } },
         select: {
           answers: true,
-          progress: { select: { started: true, completedStepIds: true, checkedItemIds: true, completed: true, dismissed: true, flow: { select: { key: true } } } },
+          progress: {
+            select: { started: true, completedStepIds: true, checkedItemIds: true, completed: true, dismissed: true, version: true, exited: true, flow: { select: { key: true } } },
+          },
         },
       }),
       this.prisma.exposure.findMany({

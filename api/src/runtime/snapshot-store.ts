@@ -27,11 +27,21 @@ export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   builtAt: number;
 };
 
-export type TContentCompletion = { required: string[]; targets: Map<string, TCompletionTargets> };
-/** A flow's completion rules for the released version and, under a running experiment, each variant's version. */
-export type TFlowCompletion = { released: TContentCompletion; experimentId: string | null; variants: Map<string, TContentCompletion> };
+export type TContentCompletion = { version: number; required: string[]; targets: Map<string, TCompletionTargets> };
+/**
+ * A flow's completion rules for every version it serves: the released one, each variant's under a
+ * running experiment (by variant key), and the earlier versions kept for users who started them.
+ */
+export type TFlowCompletion = {
+  released: TContentCompletion;
+  experimentId: string | null;
+  variants: Map<string, TContentCompletion>;
+  byVersion: Map<number, TContentCompletion>;
+};
 
-const contentCompletion = (content: TFlowContent): TContentCompletion => ({ required: requiredStepIds(content), targets: completionTargets(content) });
+const contentCompletion = (version: number, content: TFlowContent): TContentCompletion => ({
+  version, required: requiredStepIds(content), targets: completionTargets(content),
+});
 
 type TEntry = {
   snapshot: TEnvironmentSnapshot | null;
@@ -139,6 +149,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
         select: {
           flow: { select: { id: true, key: true, name: true, priority: true, audienceCondition: true, segment: { select: { key: true, condition: true } } } },
           version: { select: { number: true, content: true } },
+          keptVersions: true,
         },
       },
       experiments: {
@@ -152,11 +163,16 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     const namespace = e.namespace === null ? null : parseStored(ZStoredNamespace, e.namespace, { experiment: e.key, column: 'namespace' });
     return variants && (e.namespace === null || namespace) ? [{ ...e, variants, namespace }] : [];
   });
-  const variantVersions = experiments.length === 0 ? [] : await prisma.flowVersion.findMany({
-    where: { OR: experiments.map((e) => ({ flowId: e.flowId, number: { in: e.variants.map((v) => v.versionNumber) } })) },
+  // Variants' versions and the versions in-flight users keep, in one read.
+  const extraVersions = [
+    ...experiments.map((e) => ({ flowId: e.flowId, number: { in: e.variants.map((v) => v.versionNumber) } })),
+    ...environment.releases.filter((r) => r.keptVersions.length > 0).map((r) => ({ flowId: r.flow.id, number: { in: r.keptVersions } })),
+  ];
+  const storedVersions = extraVersions.length === 0 ? [] : await prisma.flowVersion.findMany({
+    where: { OR: extraVersions },
     select: { flowId: true, number: true, content: true },
   });
-  const variantContent = new Map(variantVersions.map((v) => [
+  const variantContent = new Map(storedVersions.map((v) => [
     `${v.flowId}:${v.number}`, parseStored(ZFlowContent, v.content, { flowId: v.flowId, version: String(v.number) }),
   ]));
   const experimentIds = new Map(experiments.map((e) => [e.key, e.id]));
@@ -185,25 +201,35 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
   const stepIds = new Map<string, Set<string>>();
   const completion = new Map<string, TFlowCompletion>();
   const completionEvents = new Map<string, string[]>();
-  for (const { flow, version } of environment.releases) {
+  for (const { flow, version, keptVersions: keptNumbers } of environment.releases) {
     const content = parseStored(ZFlowContent, version.content, { flow: flow.key, version: String(version.number) });
     const storedAudience = flow.segment?.condition ?? flow.audienceCondition;
     const audience = storedAudience == null ? null : parseStored(ZCondition, storedAudience, { flow: flow.key, column: flow.segment ? `segment ${flow.segment.key}` : 'audienceCondition' });
     if (!content || (storedAudience != null && !audience)) continue;
     const experiment = experimentByFlow.get(flow.id) ?? null;
-    flows.push({ key: flow.key, name: flow.name, priority: flow.priority, audience, version: version.number, content, experiment });
+    const keptVersions = keptNumbers.flatMap((number) => {
+      const keptContent = variantContent.get(`${flow.id}:${number}`);
+      return keptContent ? [{ version: number, content: keptContent }] : [];
+    });
+    flows.push({ key: flow.key, name: flow.name, priority: flow.priority, audience, version: version.number, content, experiment, keptVersions });
     flowIds.set(flow.key, flow.id);
-    // Answers may come from any variant a user was served.
-    const served = [content, ...(experiment?.variants.map((v) => v.content) ?? [])];
-    questions.set(flow.key, new Map(served.flatMap((c) => c.questions.map((q) => [q.id, q] as const))));
-    stepIds.set(flow.key, new Set(served.flatMap((c) => c.steps.map((s) => s.id))));
+    // Answers and steps may come from any version a user was served.
+    const served = [
+      { version: version.number, content },
+      ...(experiment?.variants.map((v) => ({ version: v.version, content: v.content })) ?? []),
+      ...keptVersions,
+    ];
+    questions.set(flow.key, new Map(served.flatMap(({ content: c }) => c.questions.map((q) => [q.id, q] as const))));
+    stepIds.set(flow.key, new Set(served.flatMap(({ content: c }) => c.steps.map((s) => s.id))));
+    const byVersion = new Map(served.map((s) => [s.version, contentCompletion(s.version, s.content)]));
     const flowCompletion: TFlowCompletion = {
-      released: contentCompletion(content),
+      released: byVersion.get(version.number)!,
       experimentId: experiment ? (experimentIds.get(experiment.key) ?? null) : null,
-      variants: new Map(experiment?.variants.map((v) => [v.key, contentCompletion(v.content)]) ?? []),
+      variants: new Map(experiment?.variants.map((v) => [v.key, byVersion.get(v.version)!]) ?? []),
+      byVersion,
     };
     completion.set(flow.key, flowCompletion);
-    const eventNames = new Set([flowCompletion.released, ...flowCompletion.variants.values()].flatMap((c) => [...c.targets.keys()]));
+    const eventNames = new Set([...byVersion.values()].flatMap((c) => [...c.targets.keys()]));
     for (const name of eventNames) completionEvents.set(name, [...(completionEvents.get(name) ?? []), flow.key]);
   }
   const segments = environment.workspace.segments.flatMap((s) => {

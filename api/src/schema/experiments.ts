@@ -6,7 +6,7 @@ import type { TContext } from '../context.ts';
 import { experimentResults, type TExperimentResults, type TVariantResult } from '../domain/experiment-results.ts';
 import { findEnvironmentOrThrow, findFlowOrThrow } from '../domain/flows.ts';
 import { managementWrite, type TAuditFact } from '../domain/management-write.ts';
-import { publishVersion } from '../domain/publishing.ts';
+import { keepInFlightUsers, publishVersion } from '../domain/publishing.ts';
 import { ConflictError, NotFoundError, ValidationError, invalid } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { graphqlInput } from '../validate.ts';
@@ -263,6 +263,7 @@ builder.mutationField('stopExperiment', (t) =>
       const id = await changeExperiment(ctx, args.key, 'experiment.stop', async (tx, experiment) => {
         if (experiment.status !== 'running') invalid('key', `Only a running experiment can be stopped; this one is ${experiment.status}`);
         await tx.experiment.update({ where: { id: experiment.id }, data: { status: 'stopped', stoppedAt: new Date() } });
+        await keepInFlightUsers(tx, experiment.flowId, experiment.environmentId);
       });
       return ctx.prisma.experiment.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -281,11 +282,13 @@ builder.mutationField('shipWinner', (t) =>
         if (experiment.status === 'draft') invalid('key', 'Launch the experiment before shipping a winner');
         const winner = experiment.variants.find((v) => v.key === args.variantKey);
         if (!winner) invalid('variantKey', `No variant "${args.variantKey}" in this experiment`);
-        const moved = await publishVersion(tx, principal, experiment.flowId, experiment.environmentId, winner.versionNumber);
+        // Stopped first, so that users mid-flow in a losing variant count as in flight and keep it.
         await tx.experiment.update({
           where: { id: experiment.id },
           data: { status: 'stopped', stoppedAt: experiment.stoppedAt ?? new Date(), winnerVariantKey: winner.key },
         });
+        const { moved } = await publishVersion(tx, principal, experiment.flowId, experiment.environmentId, winner.versionNumber, 'keep');
+        if (!moved) await keepInFlightUsers(tx, experiment.flowId, experiment.environmentId);
         return moved
           ? [{ action: 'flow.publish', targetType: 'flow', targetId: experiment.flowId, data: { environmentId: experiment.environmentId, version: winner.versionNumber } }]
           : [];
