@@ -9,7 +9,7 @@ ALTER TABLE "FlowProgress" ADD COLUMN "exited" BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX "FlowProgress_flowId_inFlight_idx" ON "FlowProgress" ("flowId")
   WHERE "started" AND NOT "completed" AND NOT "dismissed" AND NOT "exited";
 
-ALTER TABLE "FlowRelease" ADD COLUMN "keptVersions" INTEGER[] NOT NULL DEFAULT ARRAY[]::INTEGER[];
+ALTER TABLE "FlowRelease" ADD COLUMN "keptVersions" INTEGER[] DEFAULT ARRAY[]::INTEGER[];
 
 ALTER TABLE "PointerMove" ADD COLUMN "inFlight" "InFlightPolicy" NOT NULL DEFAULT 'keep';
 ALTER TABLE "PointerMove" ADD COLUMN "inFlightUsers" INTEGER NOT NULL DEFAULT 0;
