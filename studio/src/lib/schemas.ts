@@ -111,5 +111,7 @@ export const ZShipForm = z.object({ variantKey: ZSlug });
 export const ZWeightsForm = z.object({ key: z.array(ZSlug), weight: z.array(z.number().min(0).max(100)) });
 
 /** Publishing names the draft revision reviewed, so a draft saved since then is not published unseen. */
-export const ZPublishForm = z.object({ environmentKey: ZSlug, revision: z.number().int().min(1).nullable() });
-export const ZRollbackForm = z.object({ environmentKey: ZSlug, version: z.number().int().min(1) });
+/** What a publish or rollback does to users mid-flow in another version; the API's InFlightPolicy. */
+export const ZInFlightPolicy = z.enum(['keep', 'restart', 'exit']).default('keep');
+export const ZPublishForm = z.object({ environmentKey: ZSlug, revision: z.number().int().min(1).nullable(), inFlight: ZInFlightPolicy });
+export const ZRollbackForm = z.object({ environmentKey: ZSlug, version: z.number().int().min(1), inFlight: ZInFlightPolicy });

@@ -12,22 +12,22 @@ const VERSIONS = graphql(`
     flow(key: $key) {
       key name draft { revision updatedAt updatedBy }
       versions { number createdAt createdBy }
-      releases { environment { key name } version { number } updatedAt updatedBy }
-      history { kind actor createdAt environment { name } fromVersion { number } toVersion { number } }
+      releases { environment { key name } version { number } updatedAt updatedBy keptVersions inFlight { version users } }
+      history { kind actor createdAt inFlight inFlightUsers environment { name } fromVersion { number } toVersion { number } }
     }
   }
 `);
 const DIFF = graphql(`query VersionDiff($key: String!, $from: Int!, $to: Int) { versionDiff(flowKey: $key, from: $from, to: $to) { path kind before after } }`);
 const PUBLISH = graphql(`
-  mutation PublishFlow($key: String!, $environmentKey: String!, $revision: Int) {
-    publishFlow(flowKey: $key, environmentKey: $environmentKey, expectedRevision: $revision) {
+  mutation PublishFlow($key: String!, $environmentKey: String!, $revision: Int, $inFlight: InFlightPolicy) {
+    publishFlow(flowKey: $key, environmentKey: $environmentKey, expectedRevision: $revision, inFlight: $inFlight) {
       __typename ... on FlowRelease { version { number } environment { name } } ...ApiError
     }
   }
 `, [ApiError]);
 const ROLLBACK = graphql(`
-  mutation RollbackFlow($key: String!, $environmentKey: String!, $version: Int!) {
-    rollbackFlow(flowKey: $key, environmentKey: $environmentKey, version: $version) {
+  mutation RollbackFlow($key: String!, $environmentKey: String!, $version: Int!, $inFlight: InFlightPolicy) {
+    rollbackFlow(flowKey: $key, environmentKey: $environmentKey, version: $version, inFlight: $inFlight) {
       __typename ... on FlowRelease { version { number } environment { name } } ...ApiError
     }
   }
