@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZCondition } from './condition-schema.ts';
 import { ZSlug } from './flow-content.ts';
+import { ZPlacementKey } from './placement.ts';
 
 const ZName = z.string().trim().min(1).max(120);
 export const ZPriority = z.number().int().min(-1000).max(1000);
@@ -14,11 +15,13 @@ export const ZFlowCreateInput = z.object({
   key: ZSlug,
   name: ZName,
   priority: ZPriority.default(0),
+  placement: ZPlacementKey.default('main'),
   audience: ZAudience.optional(),
 });
 export const ZFlowUpdateInput = z.object({
   name: ZName.optional(),
   priority: ZPriority.optional(),
+  placement: ZPlacementKey.optional(),
   audience: ZAudience.optional(),
 });
 

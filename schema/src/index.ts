@@ -19,4 +19,5 @@ export * from './api-key.ts';
 export * from './environment.ts';
 export * from './member.ts';
 export * from './runtime-events.ts';
+export * from './placement.ts';
 export { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';

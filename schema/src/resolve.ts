@@ -15,10 +15,20 @@ export type TFlowExperiment = {
   namespace: TNamespace | null;
 };
 
+/** The placement a flow without one targets: the main onboarding. */
+export const MAIN_PLACEMENT = 'main';
+
+/** How often a placement may show a user a flow they have not seen: at most `maxShows` new flows per window, none for a while after a dismissal. */
+export type TPlacementCaps = { maxShows: number | null; windowHours: number; cooloffHours: number | null };
+
 export type TPublishedFlow = {
   key: string;
   name: string;
   priority: number;
+  /** Where the flow shows (main, banner, modal, checklist or a named inline slot); main when unset. */
+  placement?: string;
+  /** The audience's segment, for explanations. */
+  audienceName?: string | null;
   /** The segment's or the inline condition; null targets everyone. */
   audience: TCondition | null;
   version: number;
@@ -33,7 +43,11 @@ export type TRuntimeSnapshot = {
   /** Highest priority first; ties broken by key so resolution is deterministic. */
   flows: TPublishedFlow[];
   savedGroups: TSavedGroups;
+  /** Frequency caps by placement; a placement without an entry has none. */
+  placements?: ReadonlyMap<string, TPlacementCaps>;
 };
+
+export const placementOf = (flow: { placement?: string }) => flow.placement ?? MAIN_PLACEMENT;
 
 export type TRuntimeUser = { id: string; attributes: TAttributes };
 export type TFlowProgress = {
@@ -49,12 +63,13 @@ export type TFlowProgress = {
 export const EMPTY_PROGRESS: Readonly<TFlowProgress> = Object.freeze({ started: false, completedStepIds: [], checkedItemIds: [], completed: false, dismissed: false });
 
 /** What the server stores beside the progress a client sees: the version the user is going through, and whether a publish ended the flow for them. */
-export type TStoredProgress = TFlowProgress & { version?: number | null; exited?: boolean };
+export type TStoredProgress = TFlowProgress & { version?: number | null; exited?: boolean; /** ms since epoch */ dismissedAt?: number | null };
 
 export type TServedVariant = { experimentKey: string; key: string; sticky: boolean };
 
 export type TResolvedOnboarding = Omit<TLocalizedContent, 'steps'> & {
   flow: { key: string; name: string };
+  placement: string;
   version: number;
   /** The experiment variant served, when the user is in a running experiment. */
   variant: TServedVariant | null;
@@ -67,6 +82,12 @@ export type TResolveOptions = {
   progressFor?: (flowKey: string) => TStoredProgress | undefined;
   /** The variant this user was first served in an experiment: assignments stay put when weights change. */
   stickyVariantFor?: (experimentKey: string) => string | undefined;
+  /** The placement asked for; main by default. */
+  placement?: string;
+  /** When this user was first served each flow (ms since epoch), for frequency caps; undefined for never. */
+  servedAtFor?: (flowKey: string) => number | undefined;
+  /** The time caps are measured from (ms since epoch); now by default. */
+  now?: number;
 };
 
 /** The variant of a flow's experiment this user gets, or null when they are not in it. */
@@ -116,34 +137,101 @@ function clientProgress(stored: TStoredProgress): TFlowProgress {
   return { started: stored.started, completedStepIds: stored.completedStepIds, checkedItemIds: stored.checkedItemIds, completed: stored.completed, dismissed: stored.dismissed };
 }
 
-/**
- * The onboarding a user should get now: the highest-priority published flow whose audience matches
- * and that the user has neither completed, dismissed nor exited, in the version they started if the
- * publish since kept them on it, localized, with steps filtered by their
- * show-if conditions. A finished flow whose `afterCompletion` is `stop` ends onboarding for the user,
- * whatever their attributes match now. Used by the runtime API and the studio preview alike.
- */
-export function resolveOnboarding(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolveOptions = {}): TResolvedOnboarding | null {
-  const progressOf = (flowKey: string) => options.progressFor?.(flowKey);
-  if (snapshot.flows.some((flow) => flow.content.afterCompletion === 'stop' && isFinished(progressOf(flow.key)))) return null;
-  const attributes = evaluationAttributes(user);
-  for (const flow of snapshot.flows) {
-    if (flow.audience && !evalCondition(attributes, flow.audience, snapshot.savedGroups)) continue;
-    const stored = progressOf(flow.key);
-    if (isFinished(stored)) continue;
-    const kept = keptVersionOf(flow, stored);
-    const assigned = !kept && flow.experiment ? assignVariant(flow.experiment, attributes, options.stickyVariantFor?.(flow.experiment.key)) : null;
-    const localized = localizeContent(kept?.content ?? assigned?.variant.content ?? flow.content, options.locale);
-    return {
-      ...localized,
-      flow: { key: flow.key, name: flow.name },
-      version: kept?.version ?? assigned?.variant.version ?? flow.version,
-      variant: assigned ? { experimentKey: flow.experiment!.key, key: assigned.variant.key, sticky: assigned.sticky } : null,
-      steps: localized.steps
-        .filter((step) => !step.showIf || evalCondition(attributes, step.showIf, snapshot.savedGroups))
-        .map(({ showIf: _showIf, ...step }) => step),
-      progress: stored ? clientProgress(stored) : EMPTY_PROGRESS,
-    };
+/** Why a published flow was or was not served to a user in a placement: the debug view's explanation. */
+export type TFlowOutcome =
+  | 'served' | 'other-placement' | 'stopped' | 'completed' | 'dismissed' | 'exited' | 'audience' | 'outranked' | 'capped' | 'cooling-off';
+export type TFlowDecision = { flowKey: string; name: string; placement: string; outcome: TFlowOutcome; detail: string | null };
+
+const HOUR_MS = 3600_000;
+
+/** The frequency caps of one placement, from the user's history there: why no new flow may start now, if so. */
+function placementLimit(
+  caps: TPlacementCaps | undefined, flows: readonly TPublishedFlow[], placement: string, options: TResolveOptions, now: number,
+): { outcome: 'capped' | 'cooling-off'; detail: string } | null {
+  if (!caps || (caps.maxShows === null && caps.cooloffHours === null)) return null;
+  let shown = 0;
+  let lastDismissedAt = -Infinity;
+  for (const flow of flows) {
+    if (placementOf(flow) !== placement) continue;
+    const servedAt = options.servedAtFor?.(flow.key);
+    if (servedAt !== undefined && servedAt > now - caps.windowHours * HOUR_MS) shown++;
+    const dismissedAt = options.progressFor?.(flow.key)?.dismissedAt;
+    if (dismissedAt != null && dismissedAt > lastDismissedAt) lastDismissedAt = dismissedAt;
+  }
+  if (caps.cooloffHours !== null && lastDismissedAt > now - caps.cooloffHours * HOUR_MS) {
+    return { outcome: 'cooling-off', detail: `a flow here was dismissed less than ${caps.cooloffHours} h ago; new flows wait until ${new Date(lastDismissedAt + caps.cooloffHours * HOUR_MS).toISOString()}` };
+  }
+  if (caps.maxShows !== null && shown >= caps.maxShows) {
+    return { outcome: 'capped', detail: `${shown} new flow${shown === 1 ? '' : 's'} shown here in the last ${caps.windowHours} h (at most ${caps.maxShows})` };
   }
   return null;
+}
+
+/**
+ * The onboarding a user should get now in a placement (the main one by default): the highest-priority
+ * published flow of that placement whose audience matches and that the user has neither completed,
+ * dismissed nor exited, in the version they started if a publish since kept them on it, localized,
+ * with steps filtered by their show-if conditions. A finished flow whose `afterCompletion` is `stop`
+ * ends the placement for the user, whatever their attributes match now. A flow the user has not been
+ * shown yet waits while the placement's frequency caps say so; one already shown carries on. Used by
+ * the runtime API and the studio preview alike.
+ */
+export function resolveOnboarding(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolveOptions = {}): TResolvedOnboarding | null {
+  return decide(snapshot, user, options, null);
+}
+
+/** The same decision as `resolveOnboarding`, with the reason for every published flow (the debug view). */
+export function explainOnboarding(
+  snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolveOptions = {},
+): { onboarding: TResolvedOnboarding | null; decisions: TFlowDecision[] } {
+  const decisions: TFlowDecision[] = [];
+  return { onboarding: decide(snapshot, user, options, decisions), decisions };
+}
+
+function decide(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolveOptions, decisions: TFlowDecision[] | null): TResolvedOnboarding | null {
+  const placement = options.placement ?? MAIN_PLACEMENT;
+  const progressOf = (flowKey: string) => options.progressFor?.(flowKey);
+  const note = (flow: TPublishedFlow, outcome: TFlowOutcome, detail: string | null = null) =>
+    decisions?.push({ flowKey: flow.key, name: flow.name, placement: placementOf(flow), outcome, detail });
+  const stoppedBy = snapshot.flows.find((flow) =>
+    placementOf(flow) === placement && flow.content.afterCompletion === 'stop' && isFinished(progressOf(flow.key)));
+  if (stoppedBy && !decisions) return null;
+  const attributes = evaluationAttributes(user);
+  let limit: ReturnType<typeof placementLimit> | undefined;
+  let served: TResolvedOnboarding | null = null;
+  for (const flow of snapshot.flows) {
+    if (placementOf(flow) !== placement) { note(flow, 'other-placement', placementOf(flow)); continue; }
+    if (stoppedBy) { note(flow, 'stopped', `${stoppedBy.key} is finished and ends onboarding here (after it: stop)`); continue; }
+    const stored = progressOf(flow.key);
+    if (stored && isFinished(stored)) { note(flow, stored.completed ? 'completed' : stored.dismissed ? 'dismissed' : 'exited'); continue; }
+    if (flow.audience && !evalCondition(attributes, flow.audience, snapshot.savedGroups)) { note(flow, 'audience', flow.audienceName ?? null); continue; }
+    if (served) { note(flow, 'outranked', served.flow.key); continue; }
+    if (options.servedAtFor?.(flow.key) === undefined) {
+      limit ??= placementLimit(snapshot.placements?.get(placement), snapshot.flows, placement, options, options.now ?? Date.now());
+      if (limit) { note(flow, limit.outcome, limit.detail); continue; }
+    }
+    served = serveFlow(snapshot, flow, stored, attributes, options, placement);
+    note(flow, 'served');
+    if (!decisions) return served;
+  }
+  return served;
+}
+
+function serveFlow(
+  snapshot: TRuntimeSnapshot, flow: TPublishedFlow, stored: TStoredProgress | undefined, attributes: TAttributes, options: TResolveOptions, placement: string,
+): TResolvedOnboarding {
+  const kept = keptVersionOf(flow, stored);
+  const assigned = !kept && flow.experiment ? assignVariant(flow.experiment, attributes, options.stickyVariantFor?.(flow.experiment.key)) : null;
+  const localized = localizeContent(kept?.content ?? assigned?.variant.content ?? flow.content, options.locale);
+  return {
+    ...localized,
+    flow: { key: flow.key, name: flow.name },
+    placement,
+    version: kept?.version ?? assigned?.variant.version ?? flow.version,
+    variant: assigned ? { experimentKey: flow.experiment!.key, key: assigned.variant.key, sticky: assigned.sticky } : null,
+    steps: localized.steps
+      .filter((step) => !step.showIf || evalCondition(attributes, step.showIf, snapshot.savedGroups))
+      .map(({ showIf: _showIf, ...step }) => step),
+    progress: stored ? clientProgress(stored) : EMPTY_PROGRESS,
+  };
 }

@@ -16,12 +16,14 @@ import { createSecretKey } from '../support/keys.ts';
 const AUDIENCE = {
   query: {
     apiKeys: 'admin', auditLog: 'viewer', environments: 'viewer', experiment: 'viewer', experiments: 'viewer', flow: 'viewer',
-    flowAnalytics: 'viewer', flows: 'viewer', invitation: 'anyone', me: 'anyone', members: 'viewer', onboarding: 'publicKey',
+    explainOnboarding: 'publicKey', flowAnalytics: 'viewer', flows: 'viewer', invitation: 'anyone', me: 'anyone', members: 'viewer',
+    onboarding: 'publicKey', onboardings: 'publicKey', placements: 'viewer',
     segment: 'viewer', segmentMatches: 'viewer', segments: 'viewer', setupRequired: 'anyone', versionDiff: 'viewer', workspace: 'viewer',
   },
   mutation: {
     acceptInvitation: 'anyone', archiveFlow: 'editor', changeMemberRole: 'admin', createApiKey: 'admin', createEnvironment: 'admin',
-    createExperiment: 'editor', createFlow: 'editor', createSegment: 'editor', deleteSegment: 'editor', inviteMember: 'admin',
+    createExperiment: 'editor', createFlow: 'editor', createSegment: 'editor', deletePlacement: 'editor', deleteSegment: 'editor', inviteMember: 'admin',
+    savePlacement: 'editor',
     disableIdentityVerification: 'admin', enableIdentityVerification: 'admin', setApiKeyOrigins: 'admin',
     launchExperiment: 'publisher', publishFlow: 'publisher', removeMember: 'admin', restoreFlow: 'editor', revokeApiKey: 'admin',
     rollbackFlow: 'publisher', saveDraft: 'editor', setupFirstAdmin: 'anyone', shipWinner: 'publisher', signIn: 'anyone',

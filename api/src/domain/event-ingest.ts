@@ -224,8 +224,9 @@ async function changeProgress(
   // flow completes when it is started and its required steps are all done, in whichever order
   // those facts arrive. A finished flow keeps the version it was finished in.
   const [after] = await tx.$queryRaw<{ completed: boolean }[]>`
-    INSERT INTO "FlowProgress" ("profileId", "flowId", "started", "completedStepIds", "checkedItemIds", "completed", "dismissed", "version", "updatedAt")
-    VALUES (${profileId}::uuid, ${flowId}::uuid, ${change.started}, ${change.stepIds}::text[], ${change.itemIds}::text[], ${completedNow}, ${change.dismissed}, ${served.rules.version}, now())
+    INSERT INTO "FlowProgress" ("profileId", "flowId", "started", "completedStepIds", "checkedItemIds", "completed", "dismissed", "dismissedAt", "version", "updatedAt")
+    VALUES (${profileId}::uuid, ${flowId}::uuid, ${change.started}, ${change.stepIds}::text[], ${change.itemIds}::text[], ${completedNow}, ${change.dismissed},
+      ${change.dismissed ? (event.timestamp ?? new Date()) : null}, ${served.rules.version}, now())
     ON CONFLICT ("profileId", "flowId") DO UPDATE SET
       "started" = "FlowProgress"."started" OR EXCLUDED."started",
       "completedStepIds" = COALESCE("FlowProgress"."completedStepIds", '{}') || ARRAY(
@@ -237,6 +238,7 @@ async function changeProgress(
         AND cardinality(${required}::text[]) > 0
         AND ${required}::text[] <@ (COALESCE("FlowProgress"."completedStepIds", '{}') || EXCLUDED."completedStepIds")),
       "dismissed" = "FlowProgress"."dismissed" OR EXCLUDED."dismissed",
+      "dismissedAt" = COALESCE("FlowProgress"."dismissedAt", EXCLUDED."dismissedAt"),
       "version" = CASE WHEN "FlowProgress"."completed" OR "FlowProgress"."dismissed" OR "FlowProgress"."exited"
         THEN COALESCE("FlowProgress"."version", EXCLUDED."version") ELSE EXCLUDED."version" END,
       "updatedAt" = now()

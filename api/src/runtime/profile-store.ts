@@ -8,12 +8,12 @@ export type TProfileState = {
   progress: Map<string, TStoredProgress>;
   /** Variant keys by experiment key, for running experiments the user was exposed to. */
   exposures: Map<string, string>;
-  /** Keys of the flows this user has been served before. */
-  servedFlows: Set<string>;
+  /** When this user was first served each flow (ms since epoch), by flow key: frequency caps count these. */
+  servedFlows: Map<string, number>;
 };
 
 // Shared by every unknown user, so it must never be mutated; its maps are only ever read.
-const EMPTY_STATE: Readonly<TProfileState> = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map(), servedFlows: new Set<string>() });
+const EMPTY_STATE: Readonly<TProfileState> = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map(), servedFlows: new Map<string, number>() });
 
 export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushIntervalMs?: number };
 
@@ -64,8 +64,8 @@ export class ProfileStore {
     this.update(environmentId, externalId, (state) => ({ ...state, exposures: new Map(state.exposures).set(experimentKey, variantKey) }));
   }
 
-  rememberServedFlow(environmentId: string, externalId: string, flowKey: string): void {
-    this.update(environmentId, externalId, (state) => ({ ...state, servedFlows: new Set(state.servedFlows).add(flowKey) }));
+  rememberServedFlow(environmentId: string, externalId: string, flowKey: string, servedAt: number): void {
+    this.update(environmentId, externalId, (state) => ({ ...state, servedFlows: new Map(state.servedFlows).set(flowKey, servedAt) }));
   }
 
   /** Cached states are shared and never mutated: an update replaces the entry. */
@@ -86,7 +86,10 @@ export class ProfileStore {
         select: {
           answers: true,
           progress: {
-            select: { started: true, completedStepIds: true, checkedItemIds: true, completed: true, dismissed: true, version: true, exited: true, flow: { select: { key: true } } },
+            select: {
+              started: true, completedStepIds: true, checkedItemIds: true, completed: true, dismissed: true, dismissedAt: true, version: true, exited: true,
+              flow: { select: { key: true } },
+            },
           },
         },
       }),
@@ -94,17 +97,17 @@ export class ProfileStore {
         where: { userId: externalId, experiment: { environmentId, status: 'running' } },
         select: { variantKey: true, experiment: { select: { key: true } } },
       }),
-      this.prisma.flowServe.findMany({ where: { environmentId, userId: externalId }, select: { flowKey: true } }),
+      this.prisma.flowServe.findMany({ where: { environmentId, userId: externalId }, select: { flowKey: true, servedAt: true } }),
     ]);
     const exposureMap = new Map(exposures.map((e) => [e.experiment.key, e.variantKey]));
-    const servedFlows = new Set(serves.map((s) => s.flowKey));
+    const servedFlows = new Map(serves.map((s) => [s.flowKey, s.servedAt.getTime()]));
     if (!profile) {
       this.firstSeen.add(`${environmentId}\u0000${externalId}`, { environmentId, externalId });
       return exposureMap.size === 0 && servedFlows.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures: exposureMap, servedFlows };
     }
     return {
       answers: profile.answers,
-      progress: new Map(profile.progress.map(({ flow, ...progress }) => [flow.key, progress])),
+      progress: new Map(profile.progress.map(({ flow, dismissedAt, ...progress }) => [flow.key, { ...progress, dismissedAt: dismissedAt?.getTime() ?? null }])),
       exposures: exposureMap,
       servedFlows,
     };

@@ -34,7 +34,7 @@ export class ServeRecorder {
     const { environmentId } = snapshot;
     if (newServe) {
       this.flowServes.add(`${environmentId}\u0000${served.flow.key}\u0000${userId}`, { environmentId, flowKey: served.flow.key, userId, segmentKeys, servedAt: now });
-      this.profiles.rememberServedFlow(environmentId, userId, served.flow.key);
+      this.profiles.rememberServedFlow(environmentId, userId, served.flow.key, now.getTime());
     }
     if (experimentId && served.variant) {
       this.exposures.add(`${experimentId}\u0000${userId}`, { experimentId, userId, variantKey: served.variant.key, segmentKeys, exposedAt: now });

@@ -1,5 +1,5 @@
 import {
-  completionTargets, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
+  completionTargets, MAIN_PLACEMENT, placementOf, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
   type TCompletionTargets, type TCondition, type TFlowContent, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
 } from '@doorstep/schema';
 import type { z } from 'zod';
@@ -9,6 +9,8 @@ import { backoffDelayMs } from './backoff.ts';
 
 export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   environmentId: string;
+  environmentKey: string;
+  environmentName: string;
   workspaceId: string;
   /** Flow ids by key, for writes that arrive with a flow key. */
   flowIds: Map<string, string>;
@@ -20,6 +22,8 @@ export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   completion: Map<string, TFlowCompletion>;
   /** The flows whose steps or checklist items an event name completes. */
   completionEvents: Map<string, string[]>;
+  /** Every placement a published flow targets, main first. */
+  placementKeys: string[];
   /** Running experiments' ids by key, for recording exposures. */
   experimentIds: Map<string, string>;
   /** The workspace's segments, to note which ones an exposed user matched. */
@@ -143,11 +147,20 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     where: { id: environmentId },
     select: {
       workspaceId: true,
-      workspace: { select: { segments: { select: { key: true, condition: true } } } },
+      key: true,
+      name: true,
+      workspace: {
+        select: {
+          segments: { select: { key: true, condition: true } },
+          placements: { select: { key: true, maxShows: true, windowHours: true, cooloffHours: true } },
+        },
+      },
       releases: {
         where: { flow: { archivedAt: null } },
         select: {
-          flow: { select: { id: true, key: true, name: true, priority: true, audienceCondition: true, segment: { select: { key: true, condition: true } } } },
+          flow: {
+            select: { id: true, key: true, name: true, priority: true, placement: true, audienceCondition: true, segment: { select: { key: true, condition: true } } },
+          },
           version: { select: { number: true, content: true } },
           keptVersions: true,
         },
@@ -211,7 +224,10 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
       const keptContent = variantContent.get(`${flow.id}:${number}`);
       return keptContent ? [{ version: number, content: keptContent }] : [];
     });
-    flows.push({ key: flow.key, name: flow.name, priority: flow.priority, audience, version: version.number, content, experiment, keptVersions });
+    flows.push({
+      key: flow.key, name: flow.name, priority: flow.priority, placement: flow.placement, audience, audienceName: flow.segment ? `segment ${flow.segment.key}` : null,
+      version: version.number, content, experiment, keptVersions,
+    });
     flowIds.set(flow.key, flow.id);
     // Answers and steps may come from any version a user was served.
     const served = [
@@ -238,9 +254,13 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
   });
   return {
     environmentId,
+    environmentKey: environment.key,
+    environmentName: environment.name,
     workspaceId: environment.workspaceId,
     flows: sortFlowsByPriority(flows),
     savedGroups: {},
+    placements: new Map(environment.workspace.placements.map(({ key, ...caps }) => [key, caps])),
+    placementKeys: [...new Set([MAIN_PLACEMENT, ...flows.map((f) => placementOf(f))])].filter((key) => flows.some((f) => placementOf(f) === key)),
     flowIds,
     questions,
     stepIds,

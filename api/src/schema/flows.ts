@@ -15,6 +15,7 @@ builder.prismaObject('Flow', {
     key: t.exposeString('key'),
     name: t.exposeString('name'),
     priority: t.exposeInt('priority'),
+    placement: t.exposeString('placement', { description: 'Where the flow shows: main, banner, modal, checklist or a named inline slot' }),
     segment: t.relation('segment', { nullable: true, description: 'The audience, when it is a saved segment' }),
     audienceCondition: t.expose('audienceCondition', { type: 'JSON', nullable: true, description: 'The audience, when it is an inline condition' }),
     archivedAt: t.expose('archivedAt', { type: 'DateTime', nullable: true }),
@@ -82,12 +83,13 @@ const CreateFlowInput = builder.inputType('CreateFlowInput', {
     key: t.string({ required: true }),
     name: t.string({ required: true }),
     priority: t.int(),
+    placement: t.string({ description: 'Default main' }),
     audience: t.field({ type: AudienceInput }),
   }),
 });
 
 const UpdateFlowInput = builder.inputType('UpdateFlowInput', {
-  fields: (t) => ({ name: t.string(), priority: t.int(), audience: t.field({ type: AudienceInput }) }),
+  fields: (t) => ({ name: t.string(), priority: t.int(), placement: t.string(), audience: t.field({ type: AudienceInput }) }),
 });
 
 builder.mutationField('createFlow', (t) =>
@@ -106,6 +108,7 @@ builder.mutationField('createFlow', (t) =>
               key: input.key,
               name: input.name,
               priority: input.priority,
+              placement: input.placement,
               ...(await audienceColumns(tx, principal.workspaceId, input.audience)),
               draft: { create: { content: starterContent(input.name), updatedBy: principal.actor } },
             },
@@ -122,7 +125,7 @@ builder.mutationField('updateFlow', (t) =>
   t.withAuth({ editor: true }).prismaField({
     skipTypeScopes: true,
     type: 'Flow',
-    description: 'Rename, reprioritise or retarget a flow; takes effect at once in every environment',
+    description: 'Rename, reprioritise, move to another placement or retarget a flow; takes effect at once in every environment',
     errors: { types: WRITE_ERRORS },
     args: {
       key: t.arg.string({ required: true }),
@@ -135,7 +138,10 @@ builder.mutationField('updateFlow', (t) =>
           const flow = await findFlowOrThrow(tx, principal.workspaceId, key);
           await tx.flow.update({
             where: { id: flow.id },
-            data: { name: input.name, priority: input.priority, ...(await audienceColumns(tx, principal.workspaceId, input.audience)) },
+            data: {
+              name: input.name, priority: input.priority, placement: input.placement,
+              ...(await audienceColumns(tx, principal.workspaceId, input.audience)),
+            },
           });
           return { value: flow.id, audit: { action: 'flow.update', targetType: 'flow', targetId: flow.id, data: toAuditData(input) } };
         },

@@ -6,6 +6,7 @@ import './environments.ts';
 import './flows.ts';
 import './versions.ts';
 import './segments.ts';
+import './placements.ts';
 import './api-keys.ts';
 import './members.ts';
 import './experiments.ts';

@@ -1,7 +1,9 @@
-import { ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
+import {
+  MAIN_PLACEMENT, MAX_PLACEMENTS_PER_REQUEST, ZLocale, ZPlacementKey, ZPlacementKeys, ZRuntimeUser, type TFlowDecision, type TResolvedOnboarding,
+} from '@doorstep/schema';
 import { isVerifiedUser, unverifiedUser } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
-import { serveOnboarding } from '../runtime/serve-onboarding.ts';
+import { explainServe, serveOnboarding, serveOnboardings } from '../runtime/serve-onboarding.ts';
 
 type TR = TResolvedOnboarding;
 
@@ -93,6 +95,7 @@ const Onboarding = builder.objectRef<TR>('Onboarding').implement({
   description: 'The published flow a user should see now, localized, with their progress',
   fields: (t) => ({
     flow: t.field({ type: OnboardingFlow, resolve: (o) => o.flow }),
+    placement: t.exposeString('placement', { description: 'Where it shows: main, banner, modal, checklist or a named inline slot' }),
     version: t.exposeInt('version'),
     variant: t.string({ nullable: true, description: 'The experiment variant served, when the user is in a running experiment', resolve: (o) => o.variant?.key ?? null }),
     locale: t.exposeString('locale', { description: 'The locale served, after fallback' }),
@@ -113,20 +116,101 @@ export const OnboardingUserInput = builder.inputType('OnboardingUserInput', {
   }),
 });
 
+/** Identity verification: with it on, only the app's backend can vouch for a user id. */
+function assertVerified(principal: { identitySecret: string | null }, user: { id: string; hash?: string | null }) {
+  if (principal.identitySecret && !isVerifiedUser(principal.identitySecret, user.id, user.hash)) throw unverifiedUser();
+}
+
 builder.queryField('onboarding', (t) =>
   t.withAuth({ publicKey: true }).field({
     skipTypeScopes: true,
     type: Onboarding,
     nullable: true,
-    description: 'Runtime (public key): the onboarding this user should get now, or null',
+    description: 'Runtime (public key): the onboarding this user should get now in a placement (main by default), or null',
     args: {
       user: t.arg({ type: OnboardingUserInput, required: true }).validate(ZRuntimeUser),
       locale: t.arg.string({ required: false }).validate(ZLocale.nullish()),
+      placement: t.arg.string({ required: false, description: 'Default main' }).validate(ZPlacementKey.nullish()),
     },
-    resolve: async (_root, { user, locale }, ctx) => {
-      const { environmentId, identitySecret } = ctx.principal;
-      if (identitySecret && !isVerifiedUser(identitySecret, user.id, user.hash)) throw unverifiedUser();
-      return (await serveOnboarding(ctx.services, environmentId, user, locale ?? null)).onboarding;
+    resolve: async (_root, { user, locale, placement }, ctx) => {
+      assertVerified(ctx.principal, user);
+      return (await serveOnboarding(ctx.services, ctx.principal.environmentId, user, locale ?? null, placement ?? MAIN_PLACEMENT)).onboarding;
+    },
+  }),
+);
+
+builder.queryField('onboardings', (t) =>
+  t.withAuth({ publicKey: true }).field({
+    skipTypeScopes: true,
+    type: [Onboarding],
+    description: `Runtime (public key): what this user should get now in each placement named (every placement with a published flow when omitted; at most ${MAX_PLACEMENTS_PER_REQUEST}), each resolved by its own priorities and frequency caps; placements with nothing to show are left out`,
+    args: {
+      user: t.arg({ type: OnboardingUserInput, required: true }).validate(ZRuntimeUser),
+      locale: t.arg.string({ required: false }).validate(ZLocale.nullish()),
+      placements: t.arg.stringList({ required: false }).validate(ZPlacementKeys.nullish()),
+    },
+    resolve: async (_root, { user, locale, placements }, ctx) => {
+      assertVerified(ctx.principal, user);
+      return serveOnboardings(ctx.services, ctx.principal.environmentId, user, locale ?? null, placements ?? null);
+    },
+  }),
+);
+
+const FlowOutcome = builder.enumType('FlowOutcome', {
+  description: 'Why a published flow was or was not served',
+  values: {
+    served: { description: 'This flow is the one served' },
+    other_placement: { description: 'It shows in another placement (detail)' },
+    stopped: { description: 'A finished flow of this placement ends onboarding here (detail)' },
+    completed: { description: 'The user completed it' },
+    dismissed: { description: 'The user dismissed it' },
+    exited: { description: 'A publish ended it for the user' },
+    audience: { description: "The user does not match its audience (detail: the segment, if any)" },
+    outranked: { description: 'A flow with a higher priority is served (detail)' },
+    capped: { description: "The placement's frequency cap is reached (detail)" },
+    cooling_off: { description: 'The user dismissed a flow here recently (detail)' },
+  } as const,
+});
+
+const FlowDecision = builder.objectRef<TFlowDecision>('FlowDecision').implement({
+  fields: (t) => ({
+    flowKey: t.exposeString('flowKey'),
+    name: t.exposeString('name'),
+    placement: t.exposeString('placement'),
+    outcome: t.field({ type: FlowOutcome, resolve: (d) => d.outcome.replace('-', '_') as 'served' }),
+    detail: t.exposeString('detail', { nullable: true }),
+  }),
+});
+
+type TExplanation = { environment: { key: string; name: string }; placement: string; onboarding: TR | null; decisions: TFlowDecision[] };
+const OnboardingExplanation = builder.objectRef<TExplanation>('OnboardingExplanation').implement({
+  description: "Why a user gets what they get in a placement: the debug view's data. Names flows and segments, never their conditions or content",
+  fields: (t) => ({
+    environmentKey: t.string({ resolve: (e) => e.environment.key }),
+    environmentName: t.string({ resolve: (e) => e.environment.name }),
+    placement: t.exposeString('placement'),
+    flowKey: t.string({ nullable: true, resolve: (e) => e.onboarding?.flow.key ?? null }),
+    version: t.int({ nullable: true, resolve: (e) => e.onboarding?.version ?? null }),
+    variant: t.string({ nullable: true, resolve: (e) => e.onboarding?.variant?.key ?? null }),
+    decisions: t.field({ type: [FlowDecision], description: 'Every published flow, in priority order', resolve: (e) => e.decisions }),
+  }),
+});
+
+builder.queryField('explainOnboarding', (t) =>
+  t.withAuth({ publicKey: true }).field({
+    skipTypeScopes: true,
+    type: OnboardingExplanation,
+    description: 'Runtime (public key): why this user is served what they are in a placement; records nothing',
+    args: {
+      user: t.arg({ type: OnboardingUserInput, required: true }).validate(ZRuntimeUser),
+      locale: t.arg.string({ required: false }).validate(ZLocale.nullish()),
+      placement: t.arg.string({ required: false, description: 'Default main' }).validate(ZPlacementKey.nullish()),
+    },
+    resolve: async (_root, { user, locale, placement }, ctx) => {
+      assertVerified(ctx.principal, user);
+      const chosen = placement ?? MAIN_PLACEMENT;
+      const { onboarding, decisions, snapshot } = await explainServe(ctx.services, ctx.principal.environmentId, user, locale ?? null, chosen);
+      return { environment: { key: snapshot.environmentKey, name: snapshot.environmentName }, placement: chosen, onboarding, decisions };
     },
   }),
 );
