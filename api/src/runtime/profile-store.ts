@@ -24,6 +24,8 @@ export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushI
  */
 export class ProfileStore {
   private readonly cache = new Map<string, { state: TProfileState; expiresAt: number }>();
+  /** Serves and exposures known to this process, kept across an invalidation until the reload merges them. */
+  private readonly carried = new Map<string, Pick<TProfileState, 'servedFlows' | 'exposures'>>();
   private readonly firstSeen: BatchWriter<{ environmentId: string; externalId: string }>;
   private readonly maxEntries: number;
   private readonly ttlMs: number;
@@ -44,19 +46,42 @@ export class ProfileStore {
       this.cache.set(cacheKey, hit);
       return hit.state;
     }
-    const state = await this.load(environmentId, externalId);
+    const state = this.withCarried(cacheKey, await this.load(environmentId, externalId));
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(cacheKey, { state, expiresAt: Date.now() + this.ttlMs });
     return state;
   }
 
+  /**
+   * Reloads the profile on its next read. What this process served meanwhile (first serves,
+   * exposures) may still wait in the serve recorder's batch, so it is carried over to the reload:
+   * serves and exposures are only ever added.
+   */
   invalidate(environmentId: string, externalId: string): void {
-    this.cache.delete(`${environmentId}\u0000${externalId}`);
+    const cacheKey = `${environmentId}\u0000${externalId}`;
+    const hit = this.cache.get(cacheKey);
+    this.cache.delete(cacheKey);
+    if (hit && (hit.state.servedFlows.size > 0 || hit.state.exposures.size > 0)) {
+      if (this.carried.size >= this.maxEntries) this.carried.delete(this.carried.keys().next().value as string);
+      this.carried.set(cacheKey, { servedFlows: hit.state.servedFlows, exposures: hit.state.exposures });
+    }
   }
 
   /** Drops every cached profile, when changes may have been missed. */
   clear(): void {
-    this.cache.clear();
+    for (const [environmentIdAndUser] of this.cache) {
+      const [environmentId, externalId] = environmentIdAndUser.split('\u0000');
+      this.invalidate(environmentId, externalId);
+    }
+  }
+
+  private withCarried(cacheKey: string, state: TProfileState): TProfileState {
+    const carried = this.carried.get(cacheKey);
+    if (!carried) return state;
+    this.carried.delete(cacheKey);
+    const servedFlows = new Map(carried.servedFlows);
+    for (const [flowKey, servedAt] of state.servedFlows) servedFlows.set(flowKey, Math.min(servedAt, servedFlows.get(flowKey) ?? servedAt));
+    return { ...state, servedFlows, exposures: new Map([...carried.exposures, ...state.exposures]) };
   }
 
   /** Remembers a new exposure at once, so this process keeps serving the variant before the write lands. */

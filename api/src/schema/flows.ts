@@ -110,7 +110,7 @@ builder.mutationField('createFlow', (t) =>
               priority: input.priority,
               placement: input.placement,
               ...(await audienceColumns(tx, principal.workspaceId, input.audience)),
-              draft: { create: { content: starterContent(input.name), updatedBy: principal.actor } },
+              draft: { create: { content: starterContent(input.name, input.placement), updatedBy: principal.actor } },
             },
           });
           return { value: flow.id, audit: { action: 'flow.create', targetType: 'flow', targetId: flow.id, data: { key: input.key, name: input.name } } };
