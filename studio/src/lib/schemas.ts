@@ -1,5 +1,5 @@
 import {
-  ZAcceptInviteInput, ZAllowedOrigins, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPriority, ZRole,
+  ZAcceptInviteInput, ZAllowedOrigins, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPlacementInput, ZPlacementKey, ZPriority, ZRole,
   ZSegmentInput, ZSetupInput, ZSignInInput, ZSlug, type TCondition,
 } from '@doorstep/schema';
 import { z } from 'zod';
@@ -40,6 +40,7 @@ export const AUDIENCE_KINDS = ['everyone', 'segment', 'condition'] as const;
 export const ZFlowSettingsForm = z.object({
   name: ZFlowCreateInput.shape.name,
   priority: ZPriority,
+  placement: ZPlacementKey,
   audienceKind: z.enum(AUDIENCE_KINDS),
   segmentKey: z.string(),
   condition: z.string(),
@@ -57,6 +58,8 @@ export const ZSegmentForm = z.object({
 });
 
 export const ZEnvironmentForm = ZEnvironmentInput;
+/** A placement's caps as a form: empty number fields mean "no cap". */
+export const ZPlacementForm = ZPlacementInput;
 /** Turning identity verification on (or rotating its secret) and off name the environment only. */
 export const ZEnvironmentKeyForm = z.object({ environmentKey: ZSlug });
 

@@ -13,12 +13,12 @@ import type { Actions, PageServerLoad } from './$types';
 const EDITOR = graphql(`
   query FlowEditor($key: String!) {
     flow(key: $key) {
-      key name priority archivedAt audienceCondition segment { key name condition }
+      key name priority placement archivedAt audienceCondition segment { key name condition }
       draft { revision content warnings updatedBy updatedAt }
       releases { environment { key name } version { number } updatedAt updatedBy }
     }
     segments { key name }
-    flows { key name priority audienceCondition segment { condition } releases { environment { key } version { number content } } }
+    flows { key name priority placement audienceCondition segment { condition } releases { environment { key } version { number content } } }
   }
 `);
 const UPDATE_FLOW = graphql(`
@@ -34,8 +34,8 @@ export const load = (async ({ locals, params, url }) => {
   // The API only saves drafts that validate, so one that does not parse is a bug worth stopping at.
   const draft = ZDraft.safeParse(flow.draft).data;
   if (!draft) error(500, `The draft of “${params.key}” does not match the content model.`);
-  // The preview resolves the draft against what production serves today, as the runtime would.
-  const production = flows.flatMap((f) => {
+  // The preview resolves the draft against what production serves today in its placement, as the runtime would.
+  const production = flows.filter((f) => f.placement === flow.placement).flatMap((f) => {
     const release = f.releases.find((r) => r.environment.key === 'production');
     const content = release && ZFlowContent.safeParse(release.version.content).data;
     return release && content
@@ -44,7 +44,7 @@ export const load = (async ({ locals, params, url }) => {
   });
   const audienceKind = flow.segment ? 'segment' : flow.audienceCondition ? 'condition' : 'everyone';
   const settingsForm = await superValidate({
-    name: flow.name, priority: flow.priority, audienceKind, segmentKey: flow.segment?.key ?? segments[0]?.key ?? '',
+    name: flow.name, priority: flow.priority, placement: flow.placement, audienceKind, segmentKey: flow.segment?.key ?? segments[0]?.key ?? '',
     condition: JSON.stringify(flow.audienceCondition ?? {}, null, 2),
   }, zod4(ZFlowSettingsForm), { errors: false });
   return {
@@ -60,14 +60,14 @@ export const actions = {
   settings: async ({ request, locals, params }) => {
     const form = await superValidate(request, zod4(ZFlowSettingsForm));
     if (!form.valid) return fail(400, { form });
-    const { name, priority, audienceKind, segmentKey, condition } = form.data;
+    const { name, priority, placement, audienceKind, segmentKey, condition } = form.data;
     const audience = {
       segmentKey: audienceKind === 'segment' ? segmentKey : null,
       condition: audienceKind === 'condition' ? conditionOf(condition) : null,
     };
-    const { updateFlow } = await api(locals.token).request(UPDATE_FLOW, { key: params.key, input: { name, priority, audience } });
+    const { updateFlow } = await api(locals.token).request(UPDATE_FLOW, { key: params.key, input: { name, priority, placement, audience } });
     if (isApiError(updateFlow)) {
-      return apiErrorToForm(form, updateFlow, { name: 'name', priority: 'priority', 'audience.segmentKey': 'segmentKey', 'audience.condition': 'condition' });
+      return apiErrorToForm(form, updateFlow, { name: 'name', priority: 'priority', placement: 'placement', 'audience.segmentKey': 'segmentKey', 'audience.condition': 'condition' });
     }
     return message(form, 'Saved. It applies in every environment right away.');
   },
