@@ -165,7 +165,7 @@ const FlowOutcome = builder.enumType('FlowOutcome', {
     completed: { description: 'The user completed it' },
     dismissed: { description: 'The user dismissed it' },
     exited: { description: 'A publish ended it for the user' },
-    audience: { description: "The user does not match its audience (detail: the segment, if any)" },
+    audience: { description: 'The user does not match its audience (detail: the segment, if any)' },
     outranked: { description: 'A flow with a higher priority is served (detail)' },
     capped: { description: "The placement's frequency cap is reached (detail)" },
     cooling_off: { description: 'The user dismissed a flow here recently (detail)' },

@@ -23,7 +23,7 @@ export const InFlightPolicy = builder.enumType('InFlightPolicy', {
   description: 'What a publish or rollback does to users who started another version of the flow and have not finished it',
   values: {
     keep: { description: 'They finish the version they started; new users get the new one' },
-    restart: { description: "They start the new version from its first step" },
+    restart: { description: 'They start the new version from its first step' },
     exit: { description: 'Their flow ends; analytics count them as exited' },
   } as const,
 });
