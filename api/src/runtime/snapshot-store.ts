@@ -241,7 +241,10 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
  * does not order them; stored JSON comes back from jsonb with its keys in a stable order.
  */
 function contentEtag(environment: {
-  releases: Array<{ flow: { id: string; key: string; name: string; priority: number; audienceCondition: unknown; segment: { key: string; condition: unknown } | null }; version: { number: number } }>;
+  releases: Array<{
+    flow: { id: string; key: string; name: string; priority: number; audienceCondition: unknown; segment: { key: string; condition: unknown } | null };
+    version: { number: number };
+  }>;
   experiments: Array<{ id: string } & Record<string, unknown>>;
   workspace: { segments: Array<{ key: string; condition: unknown }> };
 }): string {
