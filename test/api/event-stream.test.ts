@@ -5,23 +5,11 @@ import { openDatabase, type TDatabase } from '../../api/src/db/database.ts';
 import { migrate } from '../../api/src/db/migrator.ts';
 import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
 import { listen } from '../../api/src/server.ts';
-import { useListeningApi, useTestApi, useTestWorkspace, type TGraphQLResponse } from '../support/api.ts';
+import { useListeningApi, useTestApi, useTestWorkspace } from '../support/api.ts';
 import { createPostgresDatabase, DATABASE_KINDS } from '../support/databases.ts';
 import { freePort } from '../support/process.ts';
+import { publishTitle, type TGql } from '../support/publish.ts';
 import { openSse, type TSseStream } from '../support/sse.ts';
-
-type TGql = (key: string, query: string, variables?: Record<string, unknown>) => Promise<TGraphQLResponse>;
-
-/** Changes the welcome title of `self-serve` and publishes it to production, as a publisher would. */
-async function publishTitle(gql: TGql, secretKey: string, title: string): Promise<void> {
-  const { draft } = (await gql(secretKey, '{ flow(key: "self-serve") { draft { revision content } } }')).data.flow;
-  const saved = await gql(secretKey, 'mutation($c: JSON!, $r: Int!) { saveDraft(flowKey: "self-serve", revision: $r, content: $c) { __typename } }', {
-    c: { ...draft.content, welcome: { ...draft.content.welcome, title } }, r: draft.revision,
-  });
-  expect(saved.data.saveDraft.__typename).toBe('FlowDraft');
-  const published = await gql(secretKey, 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename } }');
-  expect(published.data.publishFlow.__typename).toBe('FlowRelease');
-}
 
 describe.each(DATABASE_KINDS)('GET /events on %s', (kind) => {
   const api = useTestApi(kind);
