@@ -69,7 +69,7 @@ const format = (template: string, values: Record<string, string | number>) => te
 const Base = (globalThis.HTMLElement ?? class {}) as typeof HTMLElement;
 
 /**
- * <doorstep-onboarding api-url public-key user-id user-attributes user-hash locale>, or with `.client`
+ * <doorstep-onboarding api-url public-key user-id user-attributes user-hash locale live>, or with `.client`
  * and `.user` set: the welcome as a modal dialog, then the steps, questions and checklist in a panel
  * (a bottom sheet on phones) while the user works in the app. Call `refresh()` after tracking
  * product events through the same client, so steps they complete tick at once.
