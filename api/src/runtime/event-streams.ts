@@ -85,14 +85,14 @@ export class EventStreamHub {
    */
   async open(target: { environmentId: string; workspaceId: string }, lastEventId: string | null): Promise<TOpenResult> {
     if (this.closed) return { ok: false, status: 503, retryAfterSeconds: 5, message: 'The server is shutting down' };
-    const group = this.environments.get(target.environmentId);
+    const { etag } = await this.snapshots.get(target.environmentId);
+    // Counted after the await, with nothing awaited until the stream is registered: concurrent opens cannot overshoot.
     if (this.total >= this.limits.perNode) {
       return { ok: false, status: 503, retryAfterSeconds: 30, message: 'This server holds as many event streams as it can; retry later' };
     }
-    if ((group?.streams.size ?? 0) >= this.limits.perEnvironment) {
+    if ((this.environments.get(target.environmentId)?.streams.size ?? 0) >= this.limits.perEnvironment) {
       return { ok: false, status: 429, retryAfterSeconds: 60, message: `This environment has ${this.limits.perEnvironment} open event streams on this server; retry later` };
     }
-    const { etag } = await this.snapshots.get(target.environmentId);
     let stream: TStream | null = null;
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
