@@ -4,15 +4,19 @@ import type { TContext } from './context.ts';
 import type { TDatabase } from './db/database.ts';
 import { assertOriginAllowed } from './auth/origins.ts';
 import { useETag } from './etag-plugin.ts';
+import { useEventStream } from './events-plugin.ts';
 import { useOfrep } from './ofrep-plugin.ts';
 import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
 import { schema } from './schema/index.ts';
+import type { TEventStreamLimits } from './runtime/event-streams.ts';
 import { startServices, stopServices, type TServices } from './services.ts';
 
 export type TAppOptions = {
   db: TDatabase;
   production?: boolean;
   snapshotMaxAgeMs?: number;
+  /** Caps on open `GET /events` streams; `EVENT_STREAM_LIMITS` unless given (tests lower them). */
+  eventStreamLimits?: TEventStreamLimits;
 };
 
 export type TApp = {
@@ -23,7 +27,7 @@ export type TApp = {
 
 /** Builds the GraphQL server on an opened, migrated database. Listening is `server.ts`'s job. */
 export async function createApp(options: TAppOptions): Promise<TApp> {
-  const services = await startServices(options.db, { snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000 });
+  const services = await startServices(options.db, { snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits });
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -39,11 +43,12 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       origin: request.headers.get('origin') ?? '*',
       credentials: false,
       methods: ['GET', 'POST'],
-      allowedHeaders: ['authorization', 'content-type', 'if-none-match'],
+      // EventSource sends Last-Event-ID when it reconnects.
+      allowedHeaders: ['authorization', 'content-type', 'if-none-match', 'last-event-id'],
       exposedHeaders: ['etag'],
       maxAge: 600,
     }),
-    plugins: [useOfrep(services), usePublicKeyLimits(), useETag(), ...(options.production ? [disableIntrospection()] : [])],
+    plugins: [useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(), ...(options.production ? [disableIntrospection()] : [])],
     context: async ({ request }) => {
       const principal = await services.keys.resolve(request.headers.get('authorization'));
       if (principal?.kind === 'public') assertOriginAllowed(principal, request.headers.get('origin'));

@@ -16,6 +16,13 @@ export function listen(app: TApp, port: number, host: string): Promise<Server> {
     if (refusal) return reply(res, refusal.status, { errors: [{ message: refusal.message }] });
     void app.yoga(req, res);
   });
+  // close() waits for every open connection, and an event stream never ends by itself: end the
+  // streams first (their clients reconnect elsewhere), so shutting down cannot hang on them.
+  const close = server.close.bind(server);
+  server.close = ((callback?: (error?: Error) => void) => {
+    app.services.streams.closeAll();
+    return close(callback);
+  }) as Server['close'];
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -2,6 +2,7 @@ import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
 import { SignInLimiter } from './auth/sign-in-limiter.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
+import { EventStreamHub, type TEventStreamLimits } from './runtime/event-streams.ts';
 import { ServeRecorder } from './runtime/serve-recorder.ts';
 import { ProfileStore } from './runtime/profile-store.ts';
 import { SnapshotStore } from './runtime/snapshot-store.ts';
@@ -12,6 +13,7 @@ export type TServices = {
   signIns: SignInLimiter;
   bus: ChangeBus;
   snapshots: SnapshotStore;
+  streams: EventStreamHub;
   profiles: ProfileStore;
   serves: ServeRecorder;
 };
@@ -20,14 +22,16 @@ export type TServices = {
 // have handled the `track`, so a cached profile may only be a few seconds old.
 const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 3_000 };
 
-export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: number }): Promise<TServices> {
+export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits }): Promise<TServices> {
   const profiles = new ProfileStore(db.prisma, { ttlMs: PROFILE_TTL_MS[db.driver] });
+  const snapshots = new SnapshotStore(db.prisma, options.snapshotMaxAgeMs);
   const services: TServices = {
     db,
     keys: new KeyResolver(db.prisma),
     signIns: new SignInLimiter(),
     bus: new ChangeBus(db),
-    snapshots: new SnapshotStore(db.prisma, options.snapshotMaxAgeMs),
+    snapshots,
+    streams: new EventStreamHub(snapshots, options.eventStreamLimits),
     profiles,
     serves: new ServeRecorder(db.prisma, profiles),
   };
@@ -41,11 +45,14 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
       services.profiles.clear();
     }
   });
+  // After the handler above: snapshots are dropped before the streams read their new ETag.
+  services.bus.subscribe((change) => services.streams.onChange(change));
   await services.bus.start();
   return services;
 }
 
 export async function stopServices(services: TServices): Promise<void> {
+  services.streams.stop();
   await Promise.all([services.profiles.flush(), services.serves.flush()]);
   await services.bus.stop();
 }

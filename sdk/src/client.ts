@@ -1,5 +1,6 @@
 import { ONBOARDING_DOCUMENT } from './documents.ts';
 import { EventQueue } from './event-queue.ts';
+import { subscribeToChanges, type TChangeListener, type TEventSourceConstructor } from './live.ts';
 import { defaultStorage, type TQueueStorage } from './storage.ts';
 import { Transport } from './transport.ts';
 import type { TClientProblem, TEvent, TOnboarding, TUser } from './types.ts';
@@ -22,6 +23,10 @@ export type TDoorstepOptions = {
   /** First retry after about this long (ms), doubling up to retryMaxMs; defaults 1000 and 60000. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** The API's change stream, for `subscribe`; defaults to apiUrl with `/graphql` replaced by `/events`. */
+  eventsUrl?: string;
+  /** For `subscribe`: defaults to the global EventSource (browsers); in Node, pass one (e.g. the `eventsource` package's). */
+  EventSource?: TEventSourceConstructor;
   /** Told when an event is refused or dropped, or a request failed (it is retried). */
   onProblem?: (problem: TClientProblem) => void;
 };
@@ -41,8 +46,9 @@ export class DoorstepClient {
   private readonly transport: Transport;
   private readonly queue: EventQueue;
   private readonly detach: () => void;
+  private readonly subscriptions = new Set<() => void>();
 
-  constructor(options: TDoorstepOptions) {
+  constructor(private readonly options: TDoorstepOptions) {
     const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.transport = new Transport({ apiUrl: options.apiUrl, publicKey: options.publicKey, fetch: fetchImpl });
     this.queue = new EventQueue(this.transport, {
@@ -74,6 +80,24 @@ export class DoorstepClient {
     return id;
   }
 
+  /**
+   * Opt-in live updates: calls `onChange` when the environment publishes (or rolls back, or changes
+   * an experiment or segment), so the app refetches what it shows. Opens one connection to the API's
+   * `GET /events` until the returned function is called; without it, nothing is opened and a session
+   * keeps what it was served until it asks again.
+   */
+  subscribe(onChange: TChangeListener): () => void {
+    const { apiUrl, publicKey, eventsUrl, retryBaseMs } = this.options;
+    const EventSourceImpl = this.options.EventSource ?? (globalThis as { EventSource?: TEventSourceConstructor }).EventSource;
+    if (!EventSourceImpl) throw new Error('No EventSource: pass one');
+    const url = new URL(eventsUrl ?? apiUrl.replace(/\/graphql\/?$/, '/events'));
+    url.searchParams.set('key', publicKey);
+    const stop = subscribeToChanges(url.href, EventSourceImpl, onChange, retryBaseMs);
+    const unsubscribe = () => { this.subscriptions.delete(unsubscribe); stop(); };
+    this.subscriptions.add(unsubscribe);
+    return unsubscribe;
+  }
+
   /** Events not yet acknowledged by the API. */
   get pendingEvents(): number {
     return this.queue.size;
@@ -87,6 +111,7 @@ export class DoorstepClient {
   /** Flushes and stops: for Node processes and tests. Unsent events stay in storage for the next client. */
   async close(): Promise<void> {
     this.detach();
+    for (const unsubscribe of [...this.subscriptions]) unsubscribe();
     await this.queue.flush();
     this.queue.stop();
   }

@@ -38,7 +38,7 @@ export const DEFAULT_STRINGS = {
 };
 export type TElementStrings = typeof DEFAULT_STRINGS;
 
-const ATTRIBUTES = ['api-url', 'public-key', 'user-id', 'user-attributes', 'user-hash', 'locale'];
+const ATTRIBUTES = ['api-url', 'public-key', 'user-id', 'user-attributes', 'user-hash', 'locale', 'live'];
 /** Scales of up to this many values are radio buttons; longer ones take a number field. */
 const MAX_SCALE_OPTIONS = 11;
 
@@ -69,7 +69,7 @@ const format = (template: string, values: Record<string, string | number>) => te
 const Base = (globalThis.HTMLElement ?? class {}) as typeof HTMLElement;
 
 /**
- * <doorstep-onboarding api-url public-key user-id user-attributes user-hash locale>, or with `.client`
+ * <doorstep-onboarding api-url public-key user-id user-attributes user-hash locale live>, or with `.client`
  * and `.user` set: the welcome as a modal dialog, then the steps, questions and checklist in a panel
  * (a bottom sheet on phones) while the user works in the app. Call `refresh()` after tracking
  * product events through the same client, so steps they complete tick at once.
@@ -201,13 +201,14 @@ export class DoorstepOnboardingElement extends Base {
     const client = this.client;
     const user = this.user;
     if (!client || !user) return;
-    this.onboarding = createOnboarding(client, user, { locale: this.getAttribute('locale') ?? undefined });
+    this.onboarding = createOnboarding(client, user, { locale: this.getAttribute('locale') ?? undefined, live: this.hasAttribute('live') });
     this.unsubscribe = this.onboarding.subscribe((state) => this.update(state));
   }
 
   private teardown(): void {
     this.unsubscribe();
     this.unsubscribe = () => {};
+    this.onboarding?.close();
     this.onboarding = null;
     void this.ownClient?.close();
     this.ownClient = null;

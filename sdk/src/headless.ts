@@ -4,7 +4,7 @@ import type { DoorstepClient } from './client.ts';
  * What the controller needs of a client: the API's client in apps, an in-memory runtime in the
  * studio preview, so both run the same UI code.
  */
-export type TOnboardingSource = Pick<DoorstepClient, 'getOnboarding' | 'track' | 'flush'>;
+export type TOnboardingSource = Pick<DoorstepClient, 'getOnboarding' | 'track' | 'flush'> & Partial<Pick<DoorstepClient, 'subscribe'>>;
 import type { TEvent, TOnboarding, TUser } from './types.ts';
 
 export type TOnboardingStep = TOnboarding['steps'][number];
@@ -32,6 +32,12 @@ export type TOnboardingState = {
 };
 
 export type TOnboardingListener = (state: TOnboardingState) => void;
+
+export type TOnboardingOptions = {
+  locale?: string;
+  /** Refetch when the environment publishes a change (the API's `GET /events`), until `close()`. Off by default. */
+  live?: boolean;
+};
 
 /** Whether the API will accept this answer to this question (the same rules as the server's). */
 export function isValidAnswer(question: TOnboardingQuestion, value: unknown): value is TAnswer {
@@ -73,8 +79,18 @@ export class OnboardingController {
   /** Answers given, and how many of them the last applied onboarding reflects. */
   private answersGiven = 0;
   private answersApplied = 0;
+  private stopLive = () => {};
 
-  constructor(readonly client: TOnboardingSource, readonly user: TUser, private readonly options: { locale?: string } = {}) {}
+  constructor(readonly client: TOnboardingSource, readonly user: TUser, private readonly options: TOnboardingOptions = {}) {
+    // Opt-in: a session that did not ask keeps what it was served until it asks again.
+    if (options.live && client.subscribe) this.stopLive = client.subscribe(() => void this.refetch());
+  }
+
+  /** Stops following changes (`live`); the state stays as it is. */
+  close(): void {
+    this.stopLive();
+    this.stopLive = () => {};
+  }
 
   get state(): TOnboardingState {
     return this.current;
@@ -270,7 +286,7 @@ export class OnboardingController {
 }
 
 /** The headless onboarding of one user: starts loading at once; subscribe to follow it. */
-export function createOnboarding(client: TOnboardingSource, user: TUser, options: { locale?: string } = {}): OnboardingController {
+export function createOnboarding(client: TOnboardingSource, user: TUser, options: TOnboardingOptions = {}): OnboardingController {
   const controller = new OnboardingController(client, user, options);
   void controller.refresh();
   return controller;

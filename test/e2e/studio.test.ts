@@ -125,6 +125,26 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  it('should play the preview against a flow someone else publishes meanwhile, without a reload', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const flowKey = `live-${tag}`;
+    const secret = (query: string, variables?: Record<string, unknown>) => postGraphQL(stack.apiUrl, SEED_SECRET_KEY, query, variables);
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/flows/self-serve`);
+    await previewFrame(page);
+    await page.getByLabel('Sample user attributes (JSON)').fill(JSON.stringify({ e2eLive: tag }));
+    await expect.poll(() => page.getByTestId('preview-flow').textContent(), FRAME).toBe('Showing: Self-serve onboarding');
+    // Another publisher ships a flow for this sample user, through the API: the open editor hears it on production's change stream.
+    await secret('mutation($i: CreateFlowInput!) { createFlow(input: $i) { __typename } }', { i: { key: flowKey, name: `Live ${tag}`, priority: 900, audience: { condition: { e2eLive: tag } } } });
+    const { draft } = (await secret('query($k: String!) { flow(key: $k) { draft { revision content } } }', { k: flowKey })).data.flow;
+    await secret('mutation($k: String!, $r: Int!, $c: JSON!) { saveDraft(flowKey: $k, revision: $r, content: $c) { __typename } }', { k: flowKey, r: draft.revision, c: { ...draft.content, welcome: { ...draft.content.welcome, title: `Live ${tag}` } } });
+    expect((await secret('mutation($k: String!) { publishFlow(flowKey: $k, environmentKey: "production") { __typename } }', { k: flowKey })).data.publishFlow.__typename).toBe('FlowRelease');
+    await expect.poll(() => page.getByTestId('preview-flow').textContent(), FRAME).toBe(`Showing: Live ${tag}`);
+    expect(await page.getByTestId('preview-other-flow').isVisible()).toBe(true);
+    await secret('mutation($k: String!) { archiveFlow(key: $k) { __typename } }', { k: flowKey });
+    await page.context().close();
+  });
+
   it('should run the drop-in element in the preview: an answer re-routes, the checklist shows, the last step finishes, desktop is 1280 px wide', async () => {
     const page = await newPage();
     await page.goto(`${stack.studioUrl}/flows/self-serve`);

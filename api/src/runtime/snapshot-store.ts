@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   completionTargets, MAIN_PLACEMENT, placementOf, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
   type TCompletionTargets, type TCondition, type TFlowContent, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
@@ -28,6 +29,11 @@ export type TEnvironmentSnapshot = TRuntimeSnapshot & {
   experimentIds: Map<string, string>;
   /** The workspace's segments, to note which ones an exposed user matched. */
   segments: Array<{ key: string; condition: TCondition }>;
+  /**
+   * Changes exactly when what this environment serves changes: a hash of the rows the snapshot is
+   * built from, so every API node computes the same value for the same published state.
+   */
+  etag: string;
   builtAt: number;
 };
 
@@ -171,6 +177,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
       },
     },
   });
+  const etag = contentEtag(environment);
   const experiments = environment.experiments.flatMap((e) => {
     const variants = parseStored(ZStoredVariants, e.variants, { experiment: e.key, column: 'variants' });
     const namespace = e.namespace === null ? null : parseStored(ZStoredNamespace, e.namespace, { experiment: e.key, column: 'namespace' });
@@ -268,6 +275,31 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     completionEvents,
     experimentIds,
     segments,
+    etag,
     builtAt: Date.now(),
   };
+}
+
+/**
+ * The environment's content ETag, from the build inputs rather than the built snapshot. Versions are
+ * never edited once published, so a version number stands for its content (and a variant's number,
+ * inside the experiment's variants, for the variant's content). Rows are sorted because the query
+ * does not order them; stored JSON comes back from jsonb with its keys in a stable order.
+ */
+function contentEtag(environment: {
+  releases: Array<{
+    flow: { id: string; key: string; name: string; priority: number; audienceCondition: unknown; segment: { key: string; condition: unknown } | null };
+    version: { number: number };
+  }>;
+  experiments: Array<{ id: string } & Record<string, unknown>>;
+  workspace: { segments: Array<{ key: string; condition: unknown }> };
+}): string {
+  const byId = <T>(key: (item: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+  const inputs = {
+    releases: environment.releases.map(({ flow, version }) => [flow.id, flow.key, flow.name, flow.priority, flow.audienceCondition, flow.segment, version.number])
+      .sort(byId((r) => r[0] as string)),
+    experiments: [...environment.experiments].sort(byId((e) => e.id)),
+    segments: [...environment.workspace.segments].sort(byId((s) => s.key)),
+  };
+  return `"${createHash('sha256').update(JSON.stringify(inputs)).digest('base64url').slice(0, 27)}"`;
 }

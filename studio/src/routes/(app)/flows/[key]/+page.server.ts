@@ -28,7 +28,9 @@ const UPDATE_FLOW = graphql(`
 /** JSON from the API, read as a condition; the API only stores valid ones, so null means "none". */
 const asCondition = (value: unknown) => ZCondition.safeParse(value).data ?? null;
 
-export const load = (async ({ locals, params, url }) => {
+export const load = (async ({ locals, params, url, depends }) => {
+  // The page reloads this when production publishes (see the page), so the preview plays what is served now.
+  depends('doorstep:production');
   const { flow, segments, flows } = await api(locals.token).request(EDITOR, { key: params.key });
   if (!flow) error(404, `There is no flow “${params.key}”.`);
   // The API only saves drafts that validate, so one that does not parse is a bug worth stopping at.
