@@ -288,18 +288,23 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
  */
 function contentEtag(environment: {
   releases: Array<{
-    flow: { id: string; key: string; name: string; priority: number; audienceCondition: unknown; segment: { key: string; condition: unknown } | null };
+    flow: { id: string; key: string; name: string; priority: number; placement: string; audienceCondition: unknown; segment: { key: string; condition: unknown } | null };
     version: { number: number };
+    keptVersions: number[];
   }>;
   experiments: Array<{ id: string } & Record<string, unknown>>;
-  workspace: { segments: Array<{ key: string; condition: unknown }> };
+  workspace: { segments: Array<{ key: string; condition: unknown }>; placements: Array<{ key: string } & Record<string, unknown>> };
 }): string {
   const byId = <T>(key: (item: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
   const inputs = {
-    releases: environment.releases.map(({ flow, version }) => [flow.id, flow.key, flow.name, flow.priority, flow.audienceCondition, flow.segment, version.number])
+    releases: environment.releases
+      .map(({ flow, version, keptVersions }) => [
+        flow.id, flow.key, flow.name, flow.priority, flow.placement, flow.audienceCondition, flow.segment, version.number, keptVersions,
+      ])
       .sort(byId((r) => r[0] as string)),
     experiments: [...environment.experiments].sort(byId((e) => e.id)),
     segments: [...environment.workspace.segments].sort(byId((s) => s.key)),
+    placements: [...environment.workspace.placements].sort(byId((p) => p.key)),
   };
   return `"${createHash('sha256').update(JSON.stringify(inputs)).digest('base64url').slice(0, 27)}"`;
 }
