@@ -7,6 +7,7 @@ export * from './statistics.ts';
 export * from './flow-content.ts';
 export * from './markdown.ts';
 export * from './localize.ts';
+export * from './personalize.ts';
 export * from './resolve.ts';
 export * from './completion.ts';
 export * from './answers.ts';

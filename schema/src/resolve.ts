@@ -3,6 +3,7 @@ import { runExperiment } from './experiment.ts';
 import type { TNamespace } from './hashing.ts';
 import type { TFlowContent } from './flow-content.ts';
 import { localizeContent, type TLocalizedContent } from './localize.ts';
+import { personalizeContent } from './personalize.ts';
 
 export type TFlowExperiment = {
   key: string;
@@ -222,7 +223,7 @@ function serveFlow(
 ): TResolvedOnboarding {
   const kept = keptVersionOf(flow, stored);
   const assigned = !kept && flow.experiment ? assignVariant(flow.experiment, attributes, options.stickyVariantFor?.(flow.experiment.key)) : null;
-  const localized = localizeContent(kept?.content ?? assigned?.variant.content ?? flow.content, options.locale);
+  const localized = personalizeContent(localizeContent(kept?.content ?? assigned?.variant.content ?? flow.content, options.locale), attributes);
   return {
     ...localized,
     flow: { key: flow.key, name: flow.name },

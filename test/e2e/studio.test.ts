@@ -431,6 +431,21 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  it('should warn about personal text nothing provides, and preview it with the sample user’s attributes as text', async () => {
+    const page = await newPage();
+    await createFlow(page, `Personal ${randomBytes(3).toString('hex')}`);
+    await page.getByText('Show this flow whatever the audience').click();
+    await page.locator('#welcome-title').fill('Welcome, {{firstName|there}}');
+    await expect.poll(() => textOf(page.locator('#welcome-title-warning'))).toBe('Nothing provides {{firstName}}: users will see the fallback “there”.');
+    const preview = await previewFrame(page);
+    await expect.poll(() => welcomeTitle(preview), FRAME).toBe('Welcome, there');
+    await page.getByLabel('Sample user attributes (JSON)').fill('{"firstName": "<b>Anna</b>"}');
+    await expect.poll(() => welcomeTitle(preview), FRAME).toBe('Welcome, <b>Anna</b>');
+    expect(await preview.locator('dialog[open] #welcome-title b').count()).toBe(0);
+    expect(await page.locator('#welcome-title-warning').count()).toBe(0);
+    await page.context().close();
+  });
+
   it('should offer to create the first admin on a studio with no members, then sign them in', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-first-visit-'));
     const api = await startApiProcess({ DOORSTEP_DATA_DIR: dataDir });

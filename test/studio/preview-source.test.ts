@@ -70,4 +70,20 @@ describe('the studio preview source', () => {
     await onboarding.track({ name: 'warehouse_connected' });
     expect(last()).toMatchObject({ finished: 'completed', onboarding: { flow: { key: 'sales-assisted' }, progress: { completed: true } } });
   });
+
+  it('should render personal texts with the attributes of the sample user, and an answer over them', async () => {
+    const flows = snapshot().flows.map((flow) => flow.key !== 'self-serve' ? flow : {
+      ...flow,
+      content: { ...flow.content, welcome: { ...flow.content.welcome, title: 'Welcome, {{firstName|there}}', body: 'Hi **{{firstName}}**, team of {{companySize|some}}' } },
+    });
+    const runtime = new LocalRuntime({ flows, savedGroups: {} });
+    const source = previewSource(runtime);
+    const sample = { id: 'author', attributes: { firstName: '<b>Anna</b>', companySize: 12 } };
+    expect((await source.getOnboarding(sample))!.welcome).toMatchObject({
+      title: 'Welcome, <b>Anna</b>', bodyHtml: '<p>Hi <strong>&lt;b&gt;Anna&lt;/b&gt;</strong>, team of 12</p>\n',
+    });
+    expect((await source.getOnboarding({ id: 'author', attributes: {} }))!.welcome.title).toBe('Welcome, there');
+    source.track(sample, { name: 'question_answered', flowKey: 'self-serve', questionId: 'company-size', value: 30 });
+    expect((await source.getOnboarding(sample))!.welcome.bodyHtml).toContain('team of 30');
+  });
 });

@@ -1,4 +1,4 @@
-import { toValidationIssues, ZFlowContent, type TFlowContent, type TValidationIssue } from '@doorstep/schema';
+import { toValidationIssues, variableWarnings, ZFlowContent, type TAttributes, type TFlowContent, type TValidationIssue } from '@doorstep/schema';
 import { z } from 'zod';
 
 /** Optional fields an author may clear; empty means "not set", not an invalid empty value. */
@@ -54,14 +54,27 @@ export class DraftEditor {
   errorMessage = $state('');
   /** When the last save succeeded, in epoch milliseconds. */
   lastSavedAt = $state<number | null>(null);
+  /** The preview's sample user: a variable they have counts as provided. */
+  sampleAttributes = $state<TAttributes>({});
   readonly flowKey: string;
+  /** The workspace's segment and audience conditions: the attributes they mention are ones apps send. */
+  private readonly conditions: readonly unknown[];
+  /** Personal-text warnings by field path; advice only, they never stop a save. */
+  private readonly variableWarnings = $derived.by(() => {
+    const byPath: Record<string, string[]> = {};
+    for (const { path, message } of variableWarnings(this.content, { conditions: this.conditions, sampleAttributes: this.sampleAttributes })) {
+      (byPath[path] ??= []).push(message);
+    }
+    return byPath;
+  });
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** A save request has not answered yet. */
   private inFlight = false;
   private savedJson: string;
 
-  constructor(flowKey: string, draft: TDraft) {
+  constructor(flowKey: string, draft: TDraft, conditions: readonly unknown[] = []) {
     this.flowKey = flowKey;
+    this.conditions = conditions;
     this.content = $state(structuredClone(draft.content));
     this.revision = draft.revision;
     this.warnings = draft.warnings;
@@ -70,6 +83,9 @@ export class DraftEditor {
 
   /** Issues by path (`steps.2.title`), for the fields that show them. */
   issueAt = (path: string): string | undefined => this.issues.find((i) => i.path === path)?.message;
+
+  /** Personal-text warnings for a field (`welcome.title`): variables nothing provides, `{{…}}` that are not variables. */
+  warningsAt = (path: string): string[] | undefined => (Object.hasOwn(this.variableWarnings, path) ? this.variableWarnings[path] : undefined);
 
   /** Call after every edit. */
   changed(): void {

@@ -17,7 +17,7 @@ const EDITOR = graphql(`
       draft { revision content warnings updatedBy updatedAt }
       releases { environment { key name } version { number } updatedAt updatedBy }
     }
-    segments { key name }
+    segments { key name condition }
     flows { key name priority placement audienceCondition segment { condition } releases { environment { key } version { number content } } }
   }
 `);
@@ -49,10 +49,13 @@ export const load = (async ({ locals, params, url, depends }) => {
     name: flow.name, priority: flow.priority, placement: flow.placement, audienceKind, segmentKey: flow.segment?.key ?? segments[0]?.key ?? '',
     condition: JSON.stringify(flow.audienceCondition ?? {}, null, 2),
   }, zod4(ZFlowSettingsForm), { errors: false });
+  // What the workspace's conditions look at is what apps send: personal text may use it without a warning.
+  const conditions = [...segments.map((s) => s.condition), ...flows.flatMap((f) => [f.segment?.condition, f.audienceCondition])].filter((c) => c != null);
   return {
     flow: { ...flow, draft },
+    conditions,
     audience: asCondition(flow.segment?.condition ?? flow.audienceCondition),
-    segments, production, settingsForm,
+    segments: segments.map(({ key, name }) => ({ key, name })), production, settingsForm,
     // The demo app runs on the same host as the studio, on its own port.
     demoUrl: `${url.protocol}//${url.hostname}:${studioEnv.DOORSTEP_DEMO_PORT}`,
   };
