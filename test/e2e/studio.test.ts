@@ -33,8 +33,8 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
   const draftOf = async (key: string) =>
     (await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, 'query($k: String!) { flow(key: $k) { draft { content } } }', { k: key })).data.flow.draft.content;
   const targetOnly = async (page: Page, tag: string) => {
-    await page.getByText('Name, audience and priority').click();
-    await page.getByLabel('Priority (higher wins)').fill('500');
+    await page.getByText('Name, placement, audience and priority').click();
+    await page.getByLabel('Priority (higher wins in its placement)').fill('500');
     await page.getByLabel('Who gets this flow').selectOption('condition');
     await page.getByLabel('Condition (JSON, as in segments)').fill(JSON.stringify({ e2eTag: tag }));
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -215,15 +215,22 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     };
     await publish();
     expect(await runtime()).toMatchObject({ flow: { key }, version: 1, welcome: { title: 'First version' } });
+    // The user starts version 1, so they are mid-flow when version 2 goes out.
+    const started = await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, 'mutation($e: [TrackEventInput!]!) { track(events: $e) { accepted } }', {
+      e: [{ id: `start-${tag}`, userId: `u-${tag}`, name: 'flow_started', flowKey: key }],
+    });
+    expect(started.data.track.accepted).toBe(1);
 
     await page.goto(`${stack.studioUrl}/flows/${key}`);
     await setWelcomeTitle(page, 'Second version');
     await page.goto(`${stack.studioUrl}/flows/${key}/versions`);
     await page.getByRole('button', { name: 'Publish draft to Production…' }).click();
     expect(await page.locator('.review').textContent()).toContain('Second version');
+    await page.getByLabel('1 user is in the middle of this flow (1 in version 1)').selectOption('restart');
     await screenshot(page, 'publish-confirmation');
     await page.getByRole('button', { name: 'Confirm: publish to Production' }).click();
     await expect.poll(async () => (await runtime()).welcome.title).toBe('Second version');
+    await expect.poll(() => page.locator('table').last().textContent()).toContain('1 user mid-flow restarted');
 
     page.once('dialog', (dialog) => dialog.accept());
     await page.getByLabel('Roll back to').first().selectOption('1');
@@ -534,6 +541,29 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  it('should show who gets what in each placement, in order, and save a placement\'s frequency caps', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.studioUrl}/placements`);
+    const main = page.getByRole('region', { name: 'main' });
+    const order = await main.locator('tbody tr td:nth-child(2)').allTextContents();
+    const flows = (await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, '{ flows { name placement } }')).data.flows as Array<{ name: string; placement: string }>;
+    expect(order).toEqual(flows.filter((f) => f.placement === 'main').map((f) => f.name));
+    try {
+      await main.getByText('Frequency caps: no caps').click();
+      await main.getByLabel('New flows at most').fill('2');
+      await main.getByLabel('Quiet after a dismissal (hours)').fill('12');
+      await main.getByRole('button', { name: 'Save caps' }).click();
+      await expect.poll(() => main.getByText('Saved. The caps apply in every environment right away.').isVisible()).toBe(true);
+      const saved = (await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, '{ placements { key maxShows windowHours cooloffHours } }')).data.placements;
+      expect(saved).toContainEqual({ key: 'main', maxShows: 2, windowHours: 24, cooloffHours: 12 });
+      await screenshot(page, 'placements');
+    } finally {
+      // Other tests share the demo workspace: caps on main would hold back their flows.
+      await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, 'mutation { deletePlacement(key: "main") { __typename } }');
+    }
+    await page.context().close();
+  });
+
   it('should fit the editor and every main page in the width of a phone', async () => {
     const page = await newPage(ADMIN.email, ADMIN.password, 390);
     await page.goto(`${stack.studioUrl}/flows/self-serve`);
@@ -541,7 +571,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(box!.width).toBeLessThan(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, 'editor-phone');
-    for (const path of ['/flows', '/flows/self-serve/versions', '/flows/self-serve/analytics', '/segments', '/experiments', '/settings']) {
+    for (const path of ['/flows', '/flows/self-serve/versions', '/flows/self-serve/analytics', '/placements', '/segments', '/experiments', '/settings']) {
       await page.goto(`${stack.studioUrl}${path}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits a phone`).toBeLessThanOrEqual(390);
     }
