@@ -58,8 +58,17 @@ export const ZSegmentForm = z.object({
 });
 
 export const ZEnvironmentForm = ZEnvironmentInput;
-/** A placement's caps as a form: empty number fields mean "no cap". */
-export const ZPlacementForm = ZPlacementInput;
+/**
+ * A placement's caps as a form: empty number fields mean "no cap". Plain optional numbers, not the
+ * API schema's nullish transforms, which superforms cannot read form fields by.
+ */
+export const ZPlacementForm = z.object({
+  key: ZPlacementKey,
+  name: ZPlacementInput.shape.name,
+  maxShows: z.number().int().min(1, 'At least 1, or leave it empty for no cap').max(100).optional(),
+  windowHours: z.number().int().refine((hours) => hours === 24 || hours === 168, 'A day or a week').default(24),
+  cooloffHours: z.number().int().min(1, 'At least 1 hour, or leave it empty for none').max(24 * 90).optional(),
+});
 /** Turning identity verification on (or rotating its secret) and off name the environment only. */
 export const ZEnvironmentKeyForm = z.object({ environmentKey: ZSlug });
 

@@ -38,7 +38,8 @@ export const actions = {
     const data = await request.formData();
     const form = await superValidate(data, zod4(ZPlacementForm), { id: `placement-${String(data.get('key'))}` });
     if (!form.valid) return fail(400, { form });
-    const { savePlacement } = await api(locals.token).request(SAVE_PLACEMENT, { input: form.data });
+    const { maxShows, cooloffHours, ...rest } = form.data;
+    const { savePlacement } = await api(locals.token).request(SAVE_PLACEMENT, { input: { ...rest, maxShows: maxShows ?? null, cooloffHours: cooloffHours ?? null } });
     if (isApiError(savePlacement)) {
       return apiErrorToForm(form, savePlacement, { name: 'name', maxShows: 'maxShows', windowHours: 'windowHours', cooloffHours: 'cooloffHours' });
     }
