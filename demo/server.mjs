@@ -2,7 +2,7 @@
 // the Doorstep API URL and public key injected into the page. `pnpm start` runs it next to the API.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { buildDemo } from './build.mjs';
+import { buildDemoFiles } from './build.mjs';
 
 const port = Number(process.env.DOORSTEP_DEMO_PORT ?? 3001);
 const host = process.env.DOORSTEP_DEMO_HOST ?? '0.0.0.0';
@@ -18,7 +18,7 @@ const config = JSON.stringify({ apiUrl, publicKey }).replace(/</g, '\\u003c');
 const page = readFileSync(new URL('index.html', import.meta.url), 'utf8')
   .replace('<!-- doorstep:config -->', `<script type="application/json" id="demo-config">${config}</script>`);
 const files = {
-  '/main.js': { type: 'text/javascript', body: await buildDemo() },
+  ...Object.fromEntries(Object.entries(await buildDemoFiles()).map(([path, body]) => [path, { type: 'text/javascript', body }])),
   '/styles.css': { type: 'text/css', body: readFileSync(new URL('styles.css', import.meta.url), 'utf8') },
 };
 const headers = {

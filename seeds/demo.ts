@@ -3,7 +3,7 @@ import { ZFlowContent, type TFlowContentInput } from '@doorstep/schema';
 /** Demo workspace: "Lumen", a fictional product-analytics SaaS. */
 export const DEMO_WORKSPACE = { slug: 'lumen', name: 'Lumen Analytics' };
 
-type TSeedFlow = { key: string; name: string; priority: number; audience: Record<string, unknown> | null; content: TFlowContentInput };
+type TSeedFlow = { key: string; name: string; priority: number; placement?: string; audience: Record<string, unknown> | null; content: TFlowContentInput };
 
 const selfServe: TSeedFlow = {
   key: 'self-serve',
@@ -97,7 +97,27 @@ const developerQuickstart: TSeedFlow = {
   },
 };
 
+/** An announcement in the banner slot above the page, shown next to whichever onboarding is served. */
+const whatsNew: TSeedFlow = {
+  key: 'whats-new-sharing',
+  name: "What's new: shared dashboards",
+  // The lowest: any banner an author publishes comes first.
+  priority: 0,
+  placement: 'banner',
+  audience: null,
+  content: {
+    welcome: {
+      title: "What's new: dashboards can now be shared",
+      body: 'Send a read-only link to anyone on your team.',
+      primaryCta: { label: 'See how', url: '/dashboards', event: 'sharing_explored' },
+    },
+    steps: [{ id: 'read-announcement', kind: 'info', title: 'Share a dashboard', body: 'Open a dashboard and choose Share.' }],
+    activation: { event: 'dashboard_shared' },
+    afterCompletion: 'next',
+  },
+};
+
 /** Every demo flow, validated: a seed that breaks the content model fails loudly at start. */
 export function demoFlows() {
-  return [selfServe, salesAssisted, developerQuickstart].map((flow) => ({ ...flow, content: ZFlowContent.parse(flow.content) }));
+  return [selfServe, salesAssisted, developerQuickstart, whatsNew].map((flow) => ({ ...flow, content: ZFlowContent.parse(flow.content) }));
 }

@@ -65,6 +65,7 @@ export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, works
           key: flow.key,
           name: flow.name,
           priority: flow.priority,
+          placement: flow.placement,
           audienceCondition: flow.audience ? ZCondition.parse(flow.audience) : undefined,
           draft: { create: { content: flow.content, updatedBy: SEED_ACTOR } },
         },

@@ -80,3 +80,12 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-e
     await onboarding.refresh();
   });
 }
+
+// The banner slot in the page shares the client and the user; its links are Lumen's too.
+const banner = document.getElementById('banner') as HTMLElementTagNameMap['doorstep-onboarding'];
+banner.client = client;
+banner.user = user;
+banner.addEventListener('doorstep-navigate', (event) => {
+  event.preventDefault();
+  notify(`Lumen would open ${(event as CustomEvent<{ url: string }>).detail.url}`);
+});

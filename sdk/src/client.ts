@@ -65,9 +65,13 @@ export class DoorstepClient {
     this.detach = this.attachToPage();
   }
 
-  /** The onboarding this user should get now, or null. An unchanged answer is reused through its ETag. */
-  async getOnboarding(user: TUser, options: { locale?: string } = {}): Promise<TOnboarding | null> {
-    const result = await this.transport.query<{ onboarding: TOnboarding | null }>(ONBOARDING_DOCUMENT, { user, locale: options.locale ?? null });
+  /**
+   * The onboarding this user should get now in a placement (main by default), or null. An unchanged
+   * answer is reused through its ETag, kept per user, locale and placement.
+   */
+  async getOnboarding(user: TUser, options: { locale?: string; placement?: string } = {}): Promise<TOnboarding | null> {
+    // An absent placement is left out of the variables (main), so the main answer's cache key is unchanged.
+    const result = await this.transport.query<{ onboarding: TOnboarding | null }>(ONBOARDING_DOCUMENT, { user, locale: options.locale ?? null, placement: options.placement });
     const error = result.errors?.[0];
     if (error || !result.data) throw new DoorstepRequestError(error?.message ?? 'Doorstep gave no answer', error?.extensions?.code ?? null);
     return result.data.onboarding;

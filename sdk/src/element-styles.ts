@@ -56,6 +56,12 @@ input{accent-color:var(--a);margin:0}
 .on .tick,.big{background:var(--ok);border-color:var(--ok)}
 .big{width:2.5rem;height:2.5rem;font-size:1.4rem;margin-bottom:.5rem}
 .muted{color:var(--m);font-weight:400}
+.is-banner,.is-inline{position:relative;inset:0;width:auto;box-shadow:none}
+.is-banner{border-radius:0;border-width:0 0 1px}
+.is-banner .sticky{display:flex;flex-wrap:wrap;align-items:center;gap:0 1rem;padding:.5rem 2.5rem .5rem 0}
+.is-banner h2{margin:0;font-size:1rem}
+.is-banner .actions{margin:0}
+.is-checklist :is(.count,.bar,.step){display:none}
 @media (max-width:480px){
 dialog{width:100%;max-width:100%;margin:auto 0 0;border-radius:var(--r) var(--r) 0 0;max-height:90vh}
 .panel{left:0;right:0;bottom:0;width:auto;border-width:1px 0 0;border-radius:var(--r) var(--r) 0 0;max-height:55vh;padding:0 1rem 1rem}

@@ -38,7 +38,7 @@ export const DEFAULT_STRINGS = {
 };
 export type TElementStrings = typeof DEFAULT_STRINGS;
 
-const ATTRIBUTES = ['api-url', 'public-key', 'user-id', 'user-attributes', 'user-hash', 'locale', 'live'];
+const ATTRIBUTES = ['api-url', 'public-key', 'user-id', 'user-attributes', 'user-hash', 'locale', 'live', 'placement', 'display', 'debug'];
 /** Scales of up to this many values are radio buttons; longer ones take a number field. */
 const MAX_SCALE_OPTIONS = 11;
 
@@ -104,6 +104,8 @@ export class DoorstepOnboardingElement extends Base {
   private closed = false;
   private focusNext = '';
   private returnFocus: HTMLElement | null = null;
+  /** How the placement shows: main, banner, modal, checklist or inline (any other placement). */
+  private kind = '';
 
   constructor() {
     super();
@@ -201,8 +203,15 @@ export class DoorstepOnboardingElement extends Base {
     const client = this.client;
     const user = this.user;
     if (!client || !user) return;
-    this.onboarding = createOnboarding(client, user, { locale: this.getAttribute('locale') ?? undefined, live: this.hasAttribute('live') });
-    this.unsubscribe = this.onboarding.subscribe((state) => this.update(state));
+    const placement = this.getAttribute('placement') || 'main';
+    const kind = this.kind = this.getAttribute('display') || (/^(main|banner|modal|checklist)$/.test(placement) ? placement : 'inline');
+    this.panel.className = `panel is-${kind}`;
+    // A banner is the welcome, in the panel.
+    this.panel.setAttribute('aria-labelledby', kind == 'banner' ? 'welcome-title' : 'panel-title');
+    const controller = this.onboarding = createOnboarding(client, user, { locale: this.getAttribute('locale') ?? undefined, live: this.hasAttribute('live'), placement });
+    this.unsubscribe = controller.subscribe((state) => this.update(state));
+    // A separate chunk, fetched only when asked for: the debug view costs other visitors nothing.
+    if (this.hasAttribute('debug') || location.search.includes('doorstep-debug')) void import('./debug-view.ts').then((debug) => debug.showDebugView(this.root, controller));
   }
 
   private teardown(): void {
@@ -231,11 +240,14 @@ export class DoorstepOnboardingElement extends Base {
     if (onboarding.flow.key !== this.flowKey) {
       this.flowKey = onboarding.flow.key;
       // The welcome opens for a flow the user has not begun; a re-routed user is mid-walk already.
-      this.welcomeOpen = !onboarding.progress.started && !state.reroutedFrom && !state.finished;
+      // A modal or a banner is its welcome, until it is acted on; a checklist has none.
+      const kind = this.kind;
+      this.welcomeOpen = kind == 'modal' || kind == 'banner' || (kind != 'checklist' && !onboarding.progress.started && !state.reroutedFrom && !state.finished);
       const controller = this.onboarding!;
       const stepId = onboarding.steps[state.stepIndex].id;
-      // After this listener returns: the controller is notifying its listeners right now.
-      queueMicrotask(() => (this.welcomeOpen ? controller.start() : controller.viewStep(stepId)));
+      // After this listener returns: the controller is notifying its listeners right now. start()
+      // does nothing for a flow already started.
+      queueMicrotask(() => { controller.start(); if (!this.welcomeOpen) controller.viewStep(stepId); });
       if (this.welcomeOpen) this.openWelcome(onboarding);
     }
     if (!this.welcomeOpen) this.renderPanel(state, onboarding);
@@ -244,11 +256,12 @@ export class DoorstepOnboardingElement extends Base {
   private openWelcome(onboarding: TOnboarding): void {
     const { welcome } = onboarding;
     const text = this.text;
-    const media = welcome.media;
+    const banner = this.kind == 'banner';
+    const media = !banner && welcome.media;
     const cta = (action: TCallToAction | null, primary: boolean) => h('button', {
       type: 'button', class: primary ? 'primary' : 'secondary', id: primary ? 'welcome-start' : null, onclick: () => this.leaveWelcome(action),
     }, action?.label ?? text.start);
-    this.dialog.replaceChildren(
+    (banner ? this.head : this.dialog).replaceChildren(
       !media ? '' : media.kind === 'video'
         ? h('video', { class: 'media', src: media.url, controls: true, 'aria-label': media.alt || null })
         : h('img', { class: 'media', src: media.url, alt: media.alt }),
@@ -258,7 +271,9 @@ export class DoorstepOnboardingElement extends Base {
       // Last in tab order, first in the corner: the first Tab lands on the way forward.
       h('button', { type: 'button', class: 'icon close', 'aria-label': text.close, onclick: () => void this.dismiss() }, '×'),
     );
-    this.panel.hidden = true;
+    this.panel.hidden = !banner;
+    // A banner shows in place, without taking focus.
+    if (banner) return;
     if (!this.returnFocus) this.returnFocus = deepActiveElement();
     this.dialog.showModal();
     this.root.getElementById('welcome-start')?.focus();
@@ -269,8 +284,15 @@ export class DoorstepOnboardingElement extends Base {
     this.dialog.close();
     this.focusNext = 'step-title';
     const state = this.onboarding!.state;
-    this.renderPanel(state, state.onboarding!);
-    this.onboarding!.viewStep(state.onboarding!.steps[state.stepIndex].id);
+    if (this.kind == 'modal' || this.kind == 'banner') {
+      // An announcement's call to action is its step: done, the server completes the flow.
+      this.closed = this.panel.hidden = true;
+      this.restoreFocus();
+      void this.onboarding!.completeStep();
+    } else {
+      this.renderPanel(state, state.onboarding!);
+      this.onboarding!.viewStep(state.onboarding!.steps[state.stepIndex].id);
+    }
     if (action) this.useCallToAction(action);
   }
 

@@ -35,6 +35,8 @@ export type TOnboardingListener = (state: TOnboardingState) => void;
 
 export type TOnboardingOptions = {
   locale?: string;
+  /** The placement to show (main by default): banner, modal, checklist or an inline slot's name. */
+  placement?: string;
   /** Refetch when the environment publishes a change (the API's `GET /events`), until `close()`. Off by default. */
   live?: boolean;
 };

@@ -14,6 +14,8 @@ export type TCallToAction = { label: string; url: string | null; event: string |
 
 export type TOnboarding = {
   flow: { key: string; name: string };
+  /** Where it shows: main, banner, modal, checklist or a named inline slot. */
+  placement: string;
   version: number;
   /** The experiment variant served, or null. */
   variant: string | null;

@@ -43,7 +43,7 @@ describe.each(DATABASE_KINDS)('API keys and audit log on %s', (kind) => {
 
   it('should stop a revoked secret key at once', async () => {
     const editor = await createSecretKey(api, ws.secretKey, 'editor');
-    expect((await api.gql(editor, '{ flows { key } }')).data!.flows).toHaveLength(3);
+    expect((await api.gql(editor, '{ flows { key } }')).data!.flows).toHaveLength(4);
     const { id } = await api.database.db.prisma.apiKey.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, name: 'editor key' } });
     await api.gql(ws.secretKey, `mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }`, { id });
     expect((await api.gql(editor, '{ flows { key } }')).errors![0].extensions!.code).toBe('UNAUTHENTICATED');

@@ -38,9 +38,9 @@ describe.each(DATABASE_KINDS)('flows on %s', (kind) => {
   it('should list flows by priority and leave archived ones out unless asked', async () => {
     await api.gql(ws.secretKey, 'mutation { archiveFlow(key: "developer-quickstart") { __typename } }');
     const active = await api.gql(ws.secretKey, '{ flows { key } }');
-    expect(active.data!.flows.map((f: any) => f.key)).toEqual(['sales-assisted', 'self-serve']);
+    expect(active.data!.flows.map((f: any) => f.key)).toEqual(['sales-assisted', 'self-serve', 'whats-new-sharing']);
     const all = await api.gql(ws.secretKey, '{ flows(includeArchived: true) { key archivedAt } }');
-    expect(all.data!.flows).toHaveLength(3);
+    expect(all.data!.flows).toHaveLength(4);
   });
 
   it('should reject a duplicate key and invalid fields with their paths', async () => {
@@ -93,7 +93,7 @@ describe.each(DATABASE_KINDS)('flows on %s', (kind) => {
 
   it('should let a viewer read flows but not create them', async () => {
     const viewer = await createSecretKey(api, ws.secretKey, 'viewer');
-    expect((await api.gql(viewer, '{ flows { key } }')).data!.flows).toHaveLength(3);
+    expect((await api.gql(viewer, '{ flows { key } }')).data!.flows).toHaveLength(4);
     const res = await api.gql(viewer, CREATE, { input: { key: 'x', name: 'X' } });
     expect(res.data!.createFlow).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
   });

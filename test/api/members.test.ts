@@ -65,7 +65,7 @@ describe.each(DATABASE_KINDS)('members and sessions on %s', (kind) => {
   it('should enforce member roles in the API: a viewer cannot publish, a publisher can', async () => {
     const viewer = await invitedMember(api, ws.secretKey, 'viewer');
     expect((await api.gql(viewer.token, PUBLISH)).data!.publishFlow).toEqual({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
-    expect((await api.gql(viewer.token, '{ flows { key } }')).data!.flows).toHaveLength(3);
+    expect((await api.gql(viewer.token, '{ flows { key } }')).data!.flows).toHaveLength(4);
     const publisher = await invitedMember(api, ws.secretKey, 'publisher');
     expect((await api.gql(publisher.token, PUBLISH)).data!.publishFlow.__typename).toBe('FlowRelease');
   });

@@ -28,7 +28,7 @@ describe('starting the API (pnpm start) on PGlite', () => {
     const api = await start({ DOORSTEP_DATA_DIR: dataDir(), DOORSTEP_SEED_SECRET_KEY: SECRET, DOORSTEP_SEED_PUBLIC_KEY: PUBLIC });
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
     expect((await postGraphQL(api.url, PUBLIC, SELF_SERVE)).data.onboarding.flow.key).toBe('self-serve');
-    expect((await postGraphQL(api.url, SECRET, '{ flows { key } }')).data.flows).toHaveLength(3);
+    expect((await postGraphQL(api.url, SECRET, '{ flows { key } }')).data.flows).toHaveLength(4);
     expect(api.output()).toContain('Loaded the demo workspace');
     expect(api.output()).not.toContain(SECRET);
   });
@@ -50,7 +50,7 @@ describe('starting the API (pnpm start) on PGlite', () => {
     await first.stop();
     const api = await start({ DOORSTEP_DATA_DIR: dir, DOORSTEP_SEED_SECRET_KEY: SECRET, DOORSTEP_SEED_PUBLIC_KEY: PUBLIC });
     expect((await postGraphQL(api.url, PUBLIC, SELF_SERVE)).data.onboarding.flow.key).toBe('self-serve');
-    expect((await postGraphQL(api.url, SECRET, '{ flows { key } }')).data.flows).toHaveLength(3);
+    expect((await postGraphQL(api.url, SECRET, '{ flows { key } }')).data.flows).toHaveLength(4);
   });
 
   it('should turn GraphiQL and introspection off in production', async () => {

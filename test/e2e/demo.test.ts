@@ -25,7 +25,7 @@ describe('the Lumen demo app with <doorstep-onboarding> in Chromium', { timeout:
     return { page, userId, problems };
   };
   const panelOf = (page: Page) => page.getByRole('region', { name: 'Getting started' });
-  const announced = (page: Page) => page.locator('doorstep-onboarding').evaluate((element) => element.shadowRoot!.querySelector('[role="status"]')!.textContent);
+  const announced = (page: Page) => page.locator('doorstep-onboarding:not([placement])').evaluate((element) => element.shadowRoot!.querySelector('[role="status"]')!.textContent);
   const visible = (page: Page, name: string | RegExp) => expect.poll(() => panelOf(page).getByRole('heading', { name }).isVisible(), { timeout: 10_000 }).toBe(true);
   /** What has focus, looking into shadow roots. */
   const focused = (page: Page) => page.evaluate(() => {
@@ -87,7 +87,7 @@ describe('the Lumen demo app with <doorstep-onboarding> in Chromium', { timeout:
     expect(await servedFlow(userId)).toBeNull();
     // Nothing is served any more: a reload shows no onboarding.
     await page.reload();
-    await expect.poll(() => page.locator('doorstep-onboarding').evaluate((element: any) => element.controller?.state.status)).toBe('none');
+    await expect.poll(() => page.locator('doorstep-onboarding:not([placement])').evaluate((element: any) => element.controller?.state.status)).toBe('none');
     expect(await page.getByRole('dialog').count()).toBe(0);
     expect(problems).toEqual([]);
 
@@ -158,7 +158,7 @@ describe('the Lumen demo app with <doorstep-onboarding> in Chromium', { timeout:
     const userId = `attr-${randomBytes(4).toString('hex')}`;
     await page.evaluate((id) => {
       const { apiUrl, publicKey } = JSON.parse(document.getElementById('demo-config')!.textContent!);
-      document.querySelector('doorstep-onboarding')!.remove();
+      document.querySelector('doorstep-onboarding:not([placement])')!.remove();
       const element = document.createElement('doorstep-onboarding');
       for (const [name, value] of Object.entries({ 'api-url': apiUrl, 'public-key': publicKey, 'user-id': id, 'user-attributes': '{"plan":"trial"}', locale: 'fr' })) {
         element.setAttribute(name, value);
@@ -171,6 +171,47 @@ describe('the Lumen demo app with <doorstep-onboarding> in Chromium', { timeout:
     await visible(page, 'Parlez-nous de vous');
     expect(await servedFlow(userId)).toBe('self-serve');
     await page.context().close();
+  });
+
+  it('should show the banner and the main onboarding side by side, the banner in place and dismissable', async () => {
+    const { page, userId, problems } = await openDemo(1366);
+    const banner = page.getByRole('region', { name: "What's new: dashboards can now be shared" });
+    const welcome = page.getByRole('dialog', { name: 'Welcome to Lumen' });
+    await expect.poll(() => banner.isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => welcome.isVisible(), { timeout: 10_000 }).toBe(true);
+    // The bar sits above the page's content, full width, while the welcome has focus.
+    const bar = (await banner.boundingBox())!;
+    expect(bar.width).toBeGreaterThan(1300);
+    expect(bar.y).toBeLessThan((await page.getByRole('heading', { name: 'Welcome to your workspace' }).boundingBox())!.y);
+    expect(await focused(page)).toBe('button Start setup');
+    await shot(page, 'demo-banner-and-welcome');
+    await welcome.getByRole('button', { name: 'Start setup' }).click();
+    await visible(page, 'Tell us about you');
+    await banner.getByRole('button', { name: 'Close' }).click();
+    expect(await banner.isVisible()).toBe(false);
+    expect(await panelOf(page).isVisible()).toBe(true);
+    const bannerServed = async () => (await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, 'query($u: OnboardingUserInput!) { onboarding(user: $u, placement: "banner") { flow { key } } }', { u: { id: userId } })).data.onboarding;
+    await expect.poll(bannerServed).toBeNull();
+    expect(await servedFlow(userId)).toBe('self-serve');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('should explain in the debug view why a flow was not shown', async () => {
+    const context = await stack.browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${stack.demoUrl}/?user=debug-${randomBytes(4).toString('hex')}&doorstep-debug`);
+    const debug = page.locator('doorstep-onboarding:not([placement])').getByRole('complementary', { name: 'Doorstep debug' });
+    await expect.poll(() => debug.isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => debug.textContent()).toContain('self-serve');
+    const text = (await debug.textContent())!;
+    expect(text).toContain('Production (production)');
+    expect(text).toMatch(/dpk_[\w-]+…/);
+    expect(text).not.toContain(SEED_PUBLIC_KEY);
+    expect(text).toContain('Sales-assisted onboarding (sales-assisted): the user does not match its audience');
+    expect(text).toContain('(whats-new-sharing): shows in another placement (banner)');
+    await shot(page, 'demo-debug');
+    await context.close();
   });
 
   it('should close the welcome on Escape, give focus back and dismiss the onboarding for good', async () => {

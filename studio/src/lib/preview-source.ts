@@ -11,6 +11,7 @@ export function toOnboarding(resolved: TResolvedOnboarding): TOnboarding {
   const { welcome, checklist, progress } = resolved;
   return {
     flow: { key: resolved.flow.key, name: resolved.flow.name },
+    placement: resolved.placement,
     version: resolved.version,
     variant: resolved.variant?.key ?? null,
     locale: resolved.locale,
