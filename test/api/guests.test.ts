@@ -32,7 +32,9 @@ function guestSuite(kind: TDatabaseKind, api: TTestApi, ws: { publicKey: string;
   /** Everything stored about a user, to compare before and after a call. */
   const everything = async (userId: string) => ({
     profile: await profileOf(userId),
-    progress: await prisma().flowProgress.findMany({ where: { profile: { externalId: userId, ...inWorkspace } }, select: { flowId: true, started: true, completedStepIds: true, checkedItemIds: true, version: true } }),
+    progress: await prisma().flowProgress.findMany({
+      where: { profile: { externalId: userId, ...inWorkspace } }, select: { flowId: true, started: true, completedStepIds: true, checkedItemIds: true, version: true },
+    }),
     events: (await eventsOf(userId)).length,
     exposures: await prisma().exposure.findMany({ where: { userId, experiment: inWorkspace }, select: { variantKey: true, exposedAt: true } }),
     serves: await prisma().flowServe.findMany({ where: { userId, ...inWorkspace }, select: { flowKey: true, servedAt: true } }),
