@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ZLocale, ZRuntimeUser, type TResolvedOnboarding } from '@doorstep/schema';
 import type { Plugin } from 'graphql-yoga';
-import { isVerifiedUser } from './auth/identity.ts';
+import { mayActAs } from './auth/identity.ts';
 import { assertOriginAllowed } from './auth/origins.ts';
 import { DoorstepError } from './errors.ts';
 import { log } from './log.ts';
@@ -74,7 +74,7 @@ async function evaluate(services: TServices, request: Request, flagKey: string |
   if (!user.success) return failure(400, 'INVALID_CONTEXT', user.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const locale = rawLocale === undefined ? null : ZLocale.safeParse(rawLocale);
   if (locale && !locale.success) return failure(400, 'INVALID_CONTEXT', `locale: ${locale.error.issues[0]?.message}`);
-  if (principal.identitySecret && !isVerifiedUser(principal.identitySecret, user.data.id, typeof userHash === 'string' ? userHash : null)) {
+  if (!mayActAs(principal.identitySecret, user.data.id, typeof userHash === 'string' ? userHash : null)) {
     return failure(403, 'GENERAL', 'Identity verification is on: context.userHash must be the HMAC-SHA256 of targetingKey, computed by your backend');
   }
 

@@ -6,7 +6,8 @@ import '../../sdk/src/element.ts';
 /** Injected by demo/server.mjs. */
 type TDemoConfig = { apiUrl: string; publicKey: string };
 
-const GUEST_KEY = 'lumen-demo:user';
+/** The user a fake sign-in picked; a guest (the client's guest id) otherwise. */
+const SIGNED_IN_KEY = 'lumen-demo:user';
 const config = JSON.parse(document.getElementById('demo-config')!.textContent!) as TDemoConfig;
 const toast = document.getElementById('toast')!;
 let toastTimer: ReturnType<typeof setTimeout> | undefined;
@@ -17,16 +18,9 @@ function notify(message: string): void {
   toastTimer = setTimeout(() => { toast.textContent = ''; }, 4000);
 }
 
-/** A guest id kept across visits; getRandomValues works on plain-http hosts, where randomUUID does not exist. */
-function guestId(): string {
-  const known = localStorage.getItem(GUEST_KEY);
-  if (known) return known;
-  const id = `guest-${Array.from(crypto.getRandomValues(new Uint8Array(5)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
-  localStorage.setItem(GUEST_KEY, id);
-  return id;
-}
+const client = createDoorstep({ apiUrl: config.apiUrl, publicKey: config.publicKey, onProblem: (problem) => console.warn('[doorstep]', problem.message) });
 
-/** ?user=ID&attributes=JSON opens the page as that user (the studio links here); a guest otherwise. */
+/** ?user=ID&attributes=JSON opens the page as that user (the studio links here); the signed-in user or a guest otherwise. */
 function userFromLocation(): TUser {
   const params = new URLSearchParams(location.search);
   let attributes: Record<string, unknown> = {};
@@ -37,11 +31,10 @@ function userFromLocation(): TUser {
   } catch {
     notify('attributes is not JSON; ignored');
   }
-  return { id: params.get('user') || guestId(), attributes };
+  return { id: params.get('user') || localStorage.getItem(SIGNED_IN_KEY) || client.guestId(), attributes };
 }
 
-const user = userFromLocation();
-const client = createDoorstep({ apiUrl: config.apiUrl, publicKey: config.publicKey, onProblem: (problem) => console.warn('[doorstep]', problem.message) });
+let user = userFromLocation();
 const onboarding = document.createElement('doorstep-onboarding');
 onboarding.client = client;
 onboarding.user = user;
@@ -52,9 +45,33 @@ onboarding.addEventListener('doorstep-navigate', (event) => {
 });
 document.body.append(onboarding);
 
-document.getElementById('user-id')!.textContent = user.id;
+const signIn = document.getElementById('sign-in') as HTMLFormElement;
+const signInUser = document.getElementById('sign-in-user') as HTMLInputElement;
+function showWho(): void {
+  const guest = user.id.startsWith('guest_');
+  document.getElementById('who-label')!.textContent = guest ? 'Guest' : 'Signed in as';
+  document.getElementById('user-id')!.textContent = guest ? '' : user.id;
+  document.getElementById('new-user')!.textContent = guest ? 'New guest' : 'Sign out';
+  signIn.hidden = !guest;
+}
+showWho();
+signInUser.value = `lumen-${Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+// A fake sign-in: Lumen has no accounts, so any id will do. Setting the element's user merges the
+// guest's onboarding into that user (identify) and the walk carries on where the guest was.
+signIn.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const id = signInUser.value.trim();
+  if (!id || id.startsWith('guest_')) return;
+  localStorage.setItem(SIGNED_IN_KEY, id);
+  user = { id, attributes: user.attributes };
+  onboarding.user = user;
+  showWho();
+  notify(`Signed in as ${id}`);
+});
 document.getElementById('new-user')!.addEventListener('click', () => {
-  localStorage.removeItem(GUEST_KEY);
+  // Starts over: forgets the signed-in user and the guest id (the client keeps it under doorstep:guest:…).
+  localStorage.removeItem(SIGNED_IN_KEY);
+  for (const key of Object.keys(localStorage)) if (key.startsWith('doorstep:guest:')) localStorage.removeItem(key);
   location.assign(location.pathname);
 });
 for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a:not([aria-current])')) {

@@ -19,6 +19,24 @@ export const ZAttributes = z
 /** The hex HMAC-SHA256 of a user id that the app's backend sends when identity verification is on. */
 const ZUserHash = z.string().max(128).nullish();
 
+/**
+ * A visitor before sign-in: `guest_` and a random UUID, made by the client and kept in the browser.
+ * Only ids of this form can be merged into a user (`identify`), and only they go unsigned under
+ * identity verification: nobody can sign an id made up in a browser, and a signed user's profile
+ * must never be the source of a merge, or anyone could read it by merging it into their own.
+ */
+export const GUEST_ID_PREFIX = 'guest_';
+const GUEST_ID = /^guest_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isGuestId = (id: string): boolean => GUEST_ID.test(id);
+export const ZGuestId = z.string().max(64).refine(isGuestId, 'A guest id is "guest_" followed by a UUID, as the client makes it');
+
+export const ZIdentifyInput = z.object({
+  guestId: ZGuestId,
+  userId: ZUserId.refine((id) => !id.startsWith(GUEST_ID_PREFIX), 'A guest can be merged into a user, not into another guest'),
+  userHash: ZUserHash,
+});
+export type TIdentifyInput = z.output<typeof ZIdentifyInput>;
+
 export const ZRuntimeUser = z.object({
   id: ZUserId,
   attributes: ZAttributes.nullish().transform((a) => a ?? {}),

@@ -1,8 +1,8 @@
-import { ONBOARDING_DOCUMENT } from './documents.ts';
+import { IDENTIFY_DOCUMENT, ONBOARDING_DOCUMENT } from './documents.ts';
 import { EventQueue } from './event-queue.ts';
 import { subscribeToChanges, type TChangeListener, type TEventSourceConstructor } from './live.ts';
 import { defaultStorage, type TQueueStorage } from './storage.ts';
-import { Transport } from './transport.ts';
+import { RetryableError, Transport } from './transport.ts';
 import type { TClientProblem, TEvent, TOnboarding, TUser } from './types.ts';
 
 export type TDoorstepOptions = {
@@ -29,6 +29,11 @@ export type TDoorstepOptions = {
   EventSource?: TEventSourceConstructor;
   /** Told when an event is refused or dropped, or a request failed (it is retried). */
   onProblem?: (problem: TClientProblem) => void;
+  /**
+   * Consent: no request at all (no onboarding, no events, no change stream) and no write to storage
+   * until `start()`. Events tracked before wait in memory; `getOnboarding` waits for `start()`.
+   */
+  deferStart?: boolean;
 };
 
 /** The error getOnboarding throws when the API refuses or cannot answer; `code` is the API's. */
@@ -47,14 +52,27 @@ export class DoorstepClient {
   private readonly queue: EventQueue;
   private readonly detach: () => void;
   private readonly subscriptions = new Set<() => void>();
+  private readonly storage: TQueueStorage;
+  private readonly guestKey: string;
+  private guest: string | null = null;
+  private held: boolean;
+  private readonly started: Promise<void>;
+  private begin!: () => void;
 
   constructor(private readonly options: TDoorstepOptions) {
     const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const key = options.publicKey.slice(0, 16);
+    this.held = !!options.deferStart;
+    this.started = new Promise((resolve) => { this.begin = resolve; });
+    if (!this.held) this.begin();
+    this.storage = options.storage ?? defaultStorage();
+    this.guestKey = `doorstep:guest:${key}`;
     this.transport = new Transport({ apiUrl: options.apiUrl, publicKey: options.publicKey, fetch: fetchImpl });
     this.queue = new EventQueue(this.transport, {
-      storage: options.storage ?? defaultStorage(),
+      storage: this.storage,
+      hold: this.held,
       // One queue per key: two environments on one page must not send each other's events.
-      storageKey: `doorstep:events:${options.publicKey.slice(0, 16)}`,
+      storageKey: `doorstep:events:${key}`,
       batchSize: options.batchSize ?? 20,
       flushIntervalMs: options.flushIntervalMs ?? 1000,
       maxEvents: options.maxQueuedEvents ?? 1000,
@@ -65,11 +83,69 @@ export class DoorstepClient {
     this.detach = this.attachToPage();
   }
 
+  /** With `deferStart`: the app may now talk to Doorstep (the user consented). Sends what waited. */
+  start(): void {
+    this.held = false;
+    this.queue.release();
+    this.keepGuest();
+    this.begin();
+  }
+
+  /**
+   * The visitor's id before sign-in: `guest_` and a random UUID, kept in storage (per public key)
+   * so a reload carries on; made on first use. `identify` merges it into the user and forgets it.
+   */
+  guestId(): string {
+    this.guest ??= this.storage.getItem(this.guestKey) ?? `guest_${newEventId()}`;
+    this.keepGuest();
+    return this.guest;
+  }
+
+  /**
+   * At sign-in: merges the guest's progress, answers, variants and events into the user, on the
+   * server, once (a repeat is harmless), then forgets the guest id. Sends the guest's queued events
+   * first so they are merged too; retried on network failures. `hash`: the user id signed by your
+   * backend, when identity verification is on. Without a guest, there is nothing to merge.
+   */
+  async identify(userId: string, options: { hash?: string } = {}): Promise<{ merged: boolean; userId: string }> {
+    const guestId = this.guest ?? this.storage.getItem(this.guestKey);
+    if (!guestId) return { merged: false, userId };
+    await this.started;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.queue.flush();
+        if (this.queue.size > 0) throw new RetryableError('Queued events are not sent yet');
+        const result = await this.transport.mutate<{ identify: { merged: boolean; userId: string } }>(IDENTIFY_DOCUMENT, { guestId, userId, userHash: options.hash ?? null });
+        const error = result.errors?.[0];
+        const code = error?.extensions?.code ?? null;
+        // Merged already into someone else, or not a guest id: this id is of no more use.
+        if (!error || code === 'CONFLICT' || code === 'VALIDATION') {
+          this.guest = null;
+          this.storage.removeItem(this.guestKey);
+        }
+        if (error || !result.data) throw new DoorstepRequestError(error?.message ?? 'Doorstep gave no answer', code);
+        return result.data.identify;
+      } catch (error) {
+        if (!(error instanceof RetryableError) || attempt > 4) throw error;
+        await new Promise((resolve) => setTimeout(resolve, (this.options.retryBaseMs ?? 1000) * 2 ** attempt));
+      }
+    }
+  }
+
+  private keepGuest(): void {
+    try {
+      if (this.guest && !this.held) this.storage.setItem(this.guestKey, this.guest);
+    } catch {
+      // A full storage: the id lives as long as the page.
+    }
+  }
+
   /**
    * The onboarding this user should get now in a placement (main by default), or null. An unchanged
    * answer is reused through its ETag, kept per user, locale and placement.
    */
   async getOnboarding(user: TUser, options: { locale?: string; placement?: string } = {}): Promise<TOnboarding | null> {
+    await this.started;
     // An absent placement is left out of the variables (main), so the main answer's cache key is unchanged.
     const result = await this.transport.query<{ onboarding: TOnboarding | null }>(ONBOARDING_DOCUMENT, { user, locale: options.locale ?? null, placement: options.placement });
     const error = result.errors?.[0];
@@ -96,8 +172,12 @@ export class DoorstepClient {
     if (!EventSourceImpl) throw new Error('No EventSource: pass one');
     const url = new URL(eventsUrl ?? apiUrl.replace(/\/graphql\/?$/, '/events'));
     url.searchParams.set('key', publicKey);
-    const stop = subscribeToChanges(url.href, EventSourceImpl, onChange, retryBaseMs);
-    const unsubscribe = () => { this.subscriptions.delete(unsubscribe); stop(); };
+    let stop: (() => void) | null = null;
+    const open = () => { stop ??= subscribeToChanges(url.href, EventSourceImpl, onChange, retryBaseMs); };
+    // With deferStart, opened at start() unless unsubscribed before.
+    if (this.held) void this.started.then(open);
+    else open();
+    const unsubscribe = () => { this.subscriptions.delete(unsubscribe); stop?.(); stop = () => {}; };
     this.subscriptions.add(unsubscribe);
     return unsubscribe;
   }

@@ -16,3 +16,7 @@ export const ONBOARDING_DOCUMENT = `query DoorstepOnboarding($user: OnboardingUs
 export const TRACK_DOCUMENT = `mutation DoorstepTrack($events: [TrackEventInput!]!) {
   track(events: $events) { accepted duplicates }
 }`;
+
+export const IDENTIFY_DOCUMENT = `mutation DoorstepIdentify($guestId: ID!, $userId: ID!, $userHash: String) {
+  identify(guestId: $guestId, userId: $userId, userHash: $userHash) { merged userId }
+}`;

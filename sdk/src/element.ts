@@ -38,7 +38,7 @@ export const DEFAULT_STRINGS = {
 };
 export type TElementStrings = typeof DEFAULT_STRINGS;
 
-const ATTRIBUTES = ['api-url', 'public-key', 'user-id', 'user-attributes', 'user-hash', 'locale', 'live', 'placement', 'display', 'debug'];
+const ATTRIBUTES = ['api-url', 'public-key', 'user-id', 'user-attributes', 'user-hash', 'locale', 'live', 'placement', 'display', 'debug', 'guest'];
 /** Scales of up to this many values are radio buttons; longer ones take a number field. */
 const MAX_SCALE_OPTIONS = 11;
 
@@ -172,7 +172,8 @@ export class DoorstepOnboardingElement extends Base {
   }
 
   private userFromAttributes(): TUser | null {
-    const id = this.getAttribute('user-id');
+    // Guests are opt-in: an app that learns its user's id a moment later must not start a guest first.
+    const id = this.getAttribute('user-id') ?? (this.hasAttribute('guest') ? this.client?.guestId?.() : null);
     if (!id) return null;
     let attributes: Record<string, unknown> = {};
     try {
@@ -195,13 +196,19 @@ export class DoorstepOnboardingElement extends Base {
   }
 
   private init(): void {
+    const current = this.onboarding;
+    const user = this.user;
+    // A guest signed in: the same walk goes on as the user, merged on the server.
+    if (current && user && this.isConnected && current.user.id.startsWith('guest_') && user.id !== current.user.id) {
+      void current.identify(user);
+      return;
+    }
     this.teardown();
     if (!this.isConnected) return;
     const apiUrl = this.getAttribute('api-url');
     const publicKey = this.getAttribute('public-key');
     if (!this.clientValue && apiUrl && publicKey) this.ownClient = createDoorstep({ apiUrl, publicKey });
     const client = this.client;
-    const user = this.user;
     if (!client || !user) return;
     const placement = this.getAttribute('placement') || 'main';
     const kind = this.kind = this.getAttribute('display') || (/^(main|banner|modal|checklist)$/.test(placement) ? placement : 'inline');

@@ -12,6 +12,8 @@ export type TQueueOptions = {
   retryBaseMs: number;
   retryMaxMs: number;
   onProblem: (problem: TClientProblem) => void;
+  /** Until release(): nothing is sent, read from or written to storage; events wait in memory. */
+  hold?: boolean;
 };
 
 /**
@@ -44,10 +46,19 @@ export class EventQueue {
   private readonly settled = new Set<string>();
   private draining: Promise<void> | null = null;
   private failures = 0;
+  private held: boolean;
 
   constructor(private readonly transport: Transport, private readonly options: TQueueOptions) {
-    this.events = this.load();
-    if (this.events.length > 0) this.schedule(0);
+    this.held = !!options.hold;
+    this.events = this.held ? [] : this.load();
+    this.schedule(0);
+  }
+
+  /** The app allowed requests (consent): what waited in memory joins what storage kept, and is sent. */
+  release(): void {
+    this.held = false;
+    this.save();
+    this.schedule(0);
   }
 
   get size(): number {
@@ -73,7 +84,7 @@ export class EventQueue {
   }
 
   private async drain(): Promise<void> {
-    while (this.events.length > 0) {
+    while (this.events.length > 0 && !this.held) {
       if (Date.now() < this.blockedUntil) {
         this.schedule(0);
         return;
@@ -92,6 +103,7 @@ export class EventQueue {
    * a request the browser drops is resent on the next visit.
    */
   sendBeforeUnload(): void {
+    if (this.held) return;
     let batch: TQueuedEvent[] = [];
     const send = () => {
       if (batch.length === 0) return;
@@ -120,6 +132,7 @@ export class EventQueue {
   }
 
   private schedule(delayMs: number): void {
+    if (this.held || this.events.length === 0) return;
     const now = Date.now();
     const wait = Math.max(delayMs, this.blockedUntil - now);
     if (this.timer) {
@@ -194,6 +207,7 @@ export class EventQueue {
    * first (ids make the second send harmless).
    */
   private save(): void {
+    if (this.held) return;
     const mine = new Set(this.events.map((event) => event.id));
     const adopted = this.load().filter((event) => !mine.has(event.id) && !this.settled.has(event.id));
     if (adopted.length > 0) {

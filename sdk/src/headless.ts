@@ -4,7 +4,7 @@ import type { DoorstepClient } from './client.ts';
  * What the controller needs of a client: the API's client in apps, an in-memory runtime in the
  * studio preview, so both run the same UI code.
  */
-export type TOnboardingSource = Pick<DoorstepClient, 'getOnboarding' | 'track' | 'flush'> & Partial<Pick<DoorstepClient, 'subscribe'>>;
+export type TOnboardingSource = Pick<DoorstepClient, 'getOnboarding' | 'track' | 'flush'> & Partial<Pick<DoorstepClient, 'subscribe' | 'guestId' | 'identify'>>;
 import type { TEvent, TOnboarding, TUser } from './types.ts';
 
 export type TOnboardingStep = TOnboarding['steps'][number];
@@ -83,7 +83,11 @@ export class OnboardingController {
   private answersApplied = 0;
   private stopLive = () => {};
 
-  constructor(readonly client: TOnboardingSource, readonly user: TUser, private readonly options: TOnboardingOptions = {}) {
+  /** Whom the controller tracks and fetches for: a guest until `identify`. */
+  user: TUser;
+
+  constructor(readonly client: TOnboardingSource, user: TUser, private readonly options: TOnboardingOptions = {}) {
+    this.user = user;
     // Opt-in: a session that did not ask keeps what it was served until it asks again.
     if (options.live && client.subscribe) this.stopLive = client.subscribe(() => void this.refetch());
   }
@@ -180,6 +184,18 @@ export class OnboardingController {
   track(event: TEvent): Promise<void> {
     this.send(event);
     return this.refresh();
+  }
+
+  /**
+   * The guest signed in: merges what they did into the user (`client.identify`), switches to the
+   * user and refetches, so the walk carries on where the guest was, in the variant they saw. A
+   * failed merge is reported in `error`; the controller follows the user either way.
+   */
+  identify(user: TUser): Promise<void> {
+    const from = this.user.id;
+    this.user = user;
+    if (from.startsWith('guest_') && from !== user.id) void this.run(async () => { await this.client.identify?.(user.id, { hash: user.hash }); });
+    return this.refetch();
   }
 
   /** Sends queued events (the app's too, when it shares the client), then refetches the onboarding. */
@@ -287,9 +303,12 @@ export class OnboardingController {
   }
 }
 
-/** The headless onboarding of one user: starts loading at once; subscribe to follow it. */
-export function createOnboarding(client: TOnboardingSource, user: TUser, options: TOnboardingOptions = {}): OnboardingController {
-  const controller = new OnboardingController(client, user, options);
+/**
+ * The headless onboarding of one user (a guest, `client.guestId()`, when none is given): starts
+ * loading at once; subscribe to follow it.
+ */
+export function createOnboarding(client: TOnboardingSource, user?: TUser | null, options: TOnboardingOptions = {}): OnboardingController {
+  const controller = new OnboardingController(client, user ?? { id: client.guestId!() }, options);
   void controller.refresh();
   return controller;
 }

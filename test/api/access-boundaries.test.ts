@@ -23,7 +23,7 @@ const AUDIENCE = {
   mutation: {
     acceptInvitation: 'anyone', archiveFlow: 'editor', changeMemberRole: 'admin', createApiKey: 'admin', createEnvironment: 'admin',
     createExperiment: 'editor', createFlow: 'editor', createSegment: 'editor', deletePlacement: 'editor', deleteSegment: 'editor', inviteMember: 'admin',
-    savePlacement: 'editor',
+    identify: 'publicKey', savePlacement: 'editor',
     disableIdentityVerification: 'admin', enableIdentityVerification: 'admin', setApiKeyOrigins: 'admin',
     launchExperiment: 'publisher', publishFlow: 'publisher', removeMember: 'admin', restoreFlow: 'editor', revokeApiKey: 'admin',
     rollbackFlow: 'publisher', saveDraft: 'editor', setupFirstAdmin: 'anyone', shipWinner: 'publisher', signIn: 'anyone',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postGraphQL } from '../support/process.ts';
-import { ADMIN, ARTIFACTS, screenshot, SEED_PUBLIC_KEY, signIn, startStack, type TStack } from '../support/studio.ts';
+import { ADMIN, ARTIFACTS, screenshot, SEED_PUBLIC_KEY, SEED_SECRET_KEY, signIn, startStack, type TStack } from '../support/studio.ts';
 
 const ONBOARDING = 'query($u: OnboardingUserInput!) { onboarding(user: $u) { flow { key } } }';
 
@@ -229,5 +229,69 @@ describe('the Lumen demo app with <doorstep-onboarding> in Chromium', { timeout:
     expect(await focused(page)).toBe('button Create dashboard');
     await expect.poll(() => servedFlow(userId)).toBeNull();
     await page.context().close();
+  });
+
+  // Last in the file: it runs an experiment on the demo's main flow, and ends it again.
+  it('should carry a guest who signs in on at the next step, in the variant the guest saw', async () => {
+    const admin = (query: string, variables?: Record<string, unknown>) => postGraphQL(stack.apiUrl, SEED_SECRET_KEY, query, variables);
+    // Version 2 names its second step differently, so the variant shows on the page.
+    const { draft } = (await admin('{ flow(key: "self-serve") { draft { revision content } } }')).data.flow;
+    const steps = draft.content.steps.map((step: { id: string }) => (step.id === 'install-snippet' ? { ...step, title: 'Install the snippet in your app' } : step));
+    await admin('mutation($c: JSON!, $r: Int!) { saveDraft(flowKey: "self-serve", revision: $r, content: $c) { __typename } }', { c: { ...draft.content, steps }, r: draft.revision });
+    expect((await admin('mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename } }')).data.publishFlow.__typename).toBe('FlowRelease');
+    const created = await admin(`mutation { createExperiment(input: { key: "guest-signup", name: "Snippet wording", flowKey: "self-serve", environmentKey: "production",
+      variants: [{ key: "control", versionNumber: 1, weight: 0.5 }, { key: "wording", versionNumber: 2, weight: 0.5 }] }) { __typename } }`);
+    expect(created.data.createExperiment.__typename).toBe('Experiment');
+    expect((await admin('mutation { launchExperiment(key: "guest-signup") { __typename } }')).data.launchExperiment.__typename).toBe('Experiment');
+    try {
+      const context = await stack.browser.newContext({ viewport: { width: 1366, height: 900 } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(stack.demoUrl);
+      expect(await page.locator('#who-label').textContent()).toBe('Guest');
+      const welcome = page.getByRole('dialog', { name: 'Welcome to Lumen' });
+      await expect.poll(() => welcome.isVisible(), { timeout: 10_000 }).toBe(true);
+      await welcome.getByRole('button', { name: 'Start setup' }).click();
+      await visible(page, 'Tell us about you');
+      await panelOf(page).getByRole('radio', { name: 'Product manager' }).check();
+      await panelOf(page).getByRole('button', { name: 'Continue' }).click();
+      const controller = () => page.locator('doorstep-onboarding').evaluate((element: any) => ({
+        userId: element.controller.user.id as string, variant: element.controller.state.onboarding?.variant as string, busy: element.controller.state.busy as boolean,
+      }));
+      const guest = await controller();
+      expect(guest.userId).toMatch(/^guest_[0-9a-f-]{36}$/);
+      const nextStep = guest.variant === 'wording' ? 'Install the snippet in your app' : 'Install the tracking snippet';
+      await visible(page, nextStep);
+      expect(await panelOf(page).getByText('Step 2 of 4').isVisible()).toBe(true);
+      await shot(page, 'demo-guest');
+
+      // A user whose own assignment is the other variant: keeping the guest's is the merge's doing.
+      let userId = '';
+      for (let i = 0; !userId && i < 100; i++) {
+        const explained = await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, 'query($u: OnboardingUserInput!) { explainOnboarding(user: $u) { variant } }', { u: { id: `signed-up-${i}` } });
+        if (explained.data.explainOnboarding.variant !== guest.variant) userId = `signed-up-${i}`;
+      }
+      await page.getByLabel('User id').fill(userId);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      expect(await page.locator('#user-id').textContent()).toBe(userId);
+      await expect.poll(controller, { timeout: 10_000 }).toEqual({ userId, variant: guest.variant, busy: false });
+      await visible(page, nextStep);
+      expect(await panelOf(page).getByText('Step 2 of 4').isVisible()).toBe(true);
+      const served = await postGraphQL(stack.apiUrl, SEED_PUBLIC_KEY, 'query($u: OnboardingUserInput!) { onboarding(user: $u) { variant progress { started completedStepIds } } }', { u: { id: userId } });
+      expect(served.data.onboarding).toEqual({ variant: guest.variant, progress: { started: true, completedStepIds: ['about-you'] } });
+
+      // Signed in on the next visit too: no second welcome, the same step and variant.
+      await page.reload();
+      await visible(page, nextStep);
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      expect((await controller()).userId).toBe(userId);
+      await shot(page, 'demo-signed-in');
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await admin('mutation { stopExperiment(key: "guest-signup") { __typename } }');
+      await admin('mutation { rollbackFlow(flowKey: "self-serve", environmentKey: "production", version: 1) { __typename } }');
+    }
   });
 });

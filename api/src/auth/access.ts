@@ -40,7 +40,7 @@ export function accessDenied(ctx: TContext, failure: AuthFailure): Error {
   if (required.has('declaredByField')) return new ForbiddenError('This field is not open to any caller');
   if (!principal) return new UnauthenticatedError();
   if (required.has('publicKey')) return new ForbiddenError('The runtime API takes the public key of an environment');
-  if (principal.kind === 'public') return new ForbiddenError('Public keys can only call the runtime API (onboarding, track)');
+  if (principal.kind === 'public') return new ForbiddenError('Public keys can only call the runtime API (onboarding, onboardings, explainOnboarding, track, identify)');
   const role = ROLES.find((r) => required.has(r)) ?? 'admin';
   return new ForbiddenError(`This needs the ${role} role; ${principal.kind === 'member' ? 'you have' : 'this key has'} ${principal.role}`);
 }

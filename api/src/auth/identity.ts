@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isGuestId } from '@doorstep/schema';
 import { ForbiddenError } from '../errors.ts';
 
 /** A new identity-verification secret for an environment: 256 random bits, shown to the admin once. */
@@ -15,6 +16,15 @@ export function userHash(secret: string, userId: string): string {
 export function isVerifiedUser(secret: string, userId: string, hash: string | null | undefined): boolean {
   if (!hash || !/^[0-9a-f]{64}$/i.test(hash)) return false;
   return timingSafeEqual(Buffer.from(userHash(secret, userId), 'hex'), Buffer.from(hash, 'hex'));
+}
+
+/**
+ * Whether a runtime call may act as this user: always without identity verification; with it, a
+ * guest id (made up in a browser, so nobody can sign it; it holds only what that browser did) or a
+ * user id signed by the app's backend.
+ */
+export function mayActAs(secret: string | null, userId: string, hash: string | null | undefined): boolean {
+  return !secret || isGuestId(userId) || isVerifiedUser(secret, userId, hash);
 }
 
 const UNVERIFIED = 'must be the HMAC-SHA256 of the user id, computed by your backend';

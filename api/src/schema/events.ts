@@ -1,5 +1,5 @@
 import { ZTrackBatch } from '@doorstep/schema';
-import { isVerifiedUser, unverifiedEvents } from '../auth/identity.ts';
+import { mayActAs, unverifiedEvents } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
 import { ingestEvents } from '../domain/event-ingest.ts';
 
@@ -38,10 +38,8 @@ builder.mutationField('track', (t) =>
     args: { events: t.arg({ type: [TrackEventInput], required: true }).validate(ZTrackBatch) },
     resolve: async (_root, args, ctx) => {
       const { environmentId, identitySecret } = ctx.principal;
-      if (identitySecret) {
-        const forged = args.events.flatMap((e, index) => (isVerifiedUser(identitySecret, e.userId, e.userHash) ? [] : [index]));
-        if (forged.length > 0) throw unverifiedEvents(forged);
-      }
+      const forged = args.events.flatMap((e, index) => (mayActAs(identitySecret, e.userId, e.userHash) ? [] : [index]));
+      if (forged.length > 0) throw unverifiedEvents(forged);
       const snapshot = await ctx.services.snapshots.get(environmentId);
       const result = await ingestEvents(ctx.prisma, snapshot, args.events);
       for (const userId of result.affectedUsers) ctx.services.profiles.invalidate(environmentId, userId);

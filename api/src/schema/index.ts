@@ -14,5 +14,6 @@ import './analytics.ts';
 import './audit.ts';
 import './runtime.ts';
 import './events.ts';
+import './guests.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,7 +1,7 @@
 import {
   MAIN_PLACEMENT, MAX_PLACEMENTS_PER_REQUEST, ZLocale, ZPlacementKey, ZPlacementKeys, ZRuntimeUser, type TFlowDecision, type TResolvedOnboarding,
 } from '@doorstep/schema';
-import { isVerifiedUser, unverifiedUser } from '../auth/identity.ts';
+import { mayActAs, unverifiedUser } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
 import { explainServe, serveOnboarding, serveOnboardings } from '../runtime/serve-onboarding.ts';
 
@@ -116,9 +116,9 @@ export const OnboardingUserInput = builder.inputType('OnboardingUserInput', {
   }),
 });
 
-/** Identity verification: with it on, only the app's backend can vouch for a user id. */
+/** Identity verification: with it on, only the app's backend can vouch for a user id (guests aside). */
 function assertVerified(principal: { identitySecret: string | null }, user: { id: string; hash?: string | null }) {
-  if (principal.identitySecret && !isVerifiedUser(principal.identitySecret, user.id, user.hash)) throw unverifiedUser();
+  if (!mayActAs(principal.identitySecret, user.id, user.hash)) throw unverifiedUser();
 }
 
 builder.queryField('onboarding', (t) =>
