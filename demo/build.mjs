@@ -5,15 +5,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The page's script as one minified ES module, with the client and the element bundled in. */
-export async function buildDemo() {
-  const result = await build({
-    absWorkingDir: root, entryPoints: ['demo/src/main.ts'], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022',
-    write: false, outfile: 'demo/main.js', logLevel: 'warning', legalComments: 'none',
-  });
-  return result.outputFiles[0].text;
-}
-
 /**
  * The page's script split into chunks, by served path: the element loads its debug view with
  * import(), a chunk of its own that only `?doorstep-debug` fetches.
