@@ -28,7 +28,7 @@ export type TPublishedFlow = {
   priority: number;
   /** Where the flow shows (main, banner, modal, checklist or a named inline slot); main when unset. */
   placement?: string;
-  /** The audience's segment, for explanations. */
+  /** The key of the audience's segment, for explanations. */
   audienceName?: string | null;
   /** The segment's or the inline condition; null targets everyone. */
   audience: TCondition | null;
@@ -46,7 +46,21 @@ export type TRuntimeSnapshot = {
   savedGroups: TSavedGroups;
   /** Frequency caps by placement; a placement without an entry has none. */
   placements?: ReadonlyMap<string, TPlacementCaps>;
+  /** The flows of each placement, in priority order: built once per snapshot so serving a placement skips the others. */
+  byPlacement?: ReadonlyMap<string, TPublishedFlow[]>;
 };
+
+/** Groups a snapshot's flows (highest priority first) by placement, keeping their order. */
+export function flowsByPlacement(flows: readonly TPublishedFlow[]): Map<string, TPublishedFlow[]> {
+  const groups = new Map<string, TPublishedFlow[]>();
+  for (const flow of flows) {
+    const placement = placementOf(flow);
+    const group = groups.get(placement);
+    if (group) group.push(flow);
+    else groups.set(placement, [flow]);
+  }
+  return groups;
+}
 
 export const placementOf = (flow: { placement?: string }) => flow.placement ?? MAIN_PLACEMENT;
 
@@ -147,13 +161,12 @@ const HOUR_MS = 3600_000;
 
 /** The frequency caps of one placement, from the user's history there: why no new flow may start now, if so. */
 function placementLimit(
-  caps: TPlacementCaps | undefined, flows: readonly TPublishedFlow[], placement: string, options: TResolveOptions, now: number,
+  caps: TPlacementCaps | undefined, flows: readonly TPublishedFlow[], options: TResolveOptions, now: number,
 ): { outcome: 'capped' | 'cooling-off'; detail: string } | null {
   if (!caps || (caps.maxShows === null && caps.cooloffHours === null)) return null;
   let shown = 0;
   let lastDismissedAt = -Infinity;
   for (const flow of flows) {
-    if (placementOf(flow) !== placement) continue;
     const servedAt = options.servedAtFor?.(flow.key);
     if (servedAt !== undefined && servedAt > now - caps.windowHours * HOUR_MS) shown++;
     const dismissedAt = options.progressFor?.(flow.key)?.dismissedAt;
@@ -194,13 +207,14 @@ function decide(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolv
   const progressOf = (flowKey: string) => options.progressFor?.(flowKey);
   const note = (flow: TPublishedFlow, outcome: TFlowOutcome, detail: string | null = null) =>
     decisions?.push({ flowKey: flow.key, name: flow.name, placement: placementOf(flow), outcome, detail });
-  const stoppedBy = snapshot.flows.find((flow) =>
-    placementOf(flow) === placement && flow.content.afterCompletion === 'stop' && isFinished(progressOf(flow.key)));
+  // The debug view explains every flow; serving only needs the placement's own.
+  const inPlacement = snapshot.byPlacement?.get(placement) ?? snapshot.flows.filter((flow) => placementOf(flow) === placement);
+  const stoppedBy = inPlacement.find((flow) => flow.content.afterCompletion === 'stop' && isFinished(progressOf(flow.key)));
   if (stoppedBy && !decisions) return null;
   const attributes = evaluationAttributes(user);
   let limit: ReturnType<typeof placementLimit> | undefined;
   let served: TResolvedOnboarding | null = null;
-  for (const flow of snapshot.flows) {
+  for (const flow of decisions ? snapshot.flows : inPlacement) {
     if (placementOf(flow) !== placement) { note(flow, 'other-placement', placementOf(flow)); continue; }
     if (stoppedBy) { note(flow, 'stopped', `${stoppedBy.key} is finished and ends onboarding here (after it: stop)`); continue; }
     const stored = progressOf(flow.key);
@@ -208,7 +222,7 @@ function decide(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolv
     if (flow.audience && !evalCondition(attributes, flow.audience, snapshot.savedGroups)) { note(flow, 'audience', flow.audienceName ?? null); continue; }
     if (served) { note(flow, 'outranked', served.flow.key); continue; }
     if (options.servedAtFor?.(flow.key) === undefined) {
-      limit ??= placementLimit(snapshot.placements?.get(placement), snapshot.flows, placement, options, options.now ?? Date.now());
+      limit ??= placementLimit(snapshot.placements?.get(placement), inPlacement, options, options.now ?? Date.now());
       if (limit) { note(flow, limit.outcome, limit.detail); continue; }
     }
     served = serveFlow(snapshot, flow, stored, attributes, options, placement);

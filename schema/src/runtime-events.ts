@@ -26,13 +26,13 @@ const ZUserHash = z.string().max(128).nullish();
  * must never be the source of a merge, or anyone could read it by merging it into their own.
  */
 export const GUEST_ID_PREFIX = 'guest_';
-const GUEST_ID = /^guest_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const GUEST_ID = /^guest_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isGuestId = (id: string): boolean => GUEST_ID.test(id);
 export const ZGuestId = z.string().max(64).refine(isGuestId, 'A guest id is "guest_" followed by a UUID, as the client makes it');
 
 export const ZIdentifyInput = z.object({
   guestId: ZGuestId,
-  userId: ZUserId.refine((id) => !id.startsWith(GUEST_ID_PREFIX), 'A guest can be merged into a user, not into another guest'),
+  userId: ZUserId.refine((id) => !isGuestId(id), 'A guest can be merged into a user, not into another guest'),
   userHash: ZUserHash,
 });
 export type TIdentifyInput = z.output<typeof ZIdentifyInput>;

@@ -184,4 +184,29 @@ describe.each(DATABASE_KINDS)('users mid-flow at a publish on %s', (kind) => {
     expect(shipped.data!.shipWinner.__typename).toBe('Experiment');
     expect(await onboarding(loser)).toMatchObject({ version: 1, progress: { completedStepIds: ['about-you'] } });
   });
+
+  it('should judge and record the events of a user by the variant they are shown when an experiment starts while they are mid-flow', async () => {
+    await publishWithoutSnippetStep('keep');
+    const users = Array.from({ length: 40 }, (_, i) => `mid-${i}`);
+    for (const user of users) await track(user, [{ name: 'flow_started', flowKey: 'self-serve' }]);
+    const created = await api.gql(ws.secretKey, `mutation { createExperiment(input: {
+      key: "late-test", name: "Late", flowKey: "self-serve", environmentKey: "production",
+      variants: [{ key: "control", versionNumber: 2, weight: 0.5 }, { key: "with-snippet", versionNumber: 1, weight: 0.5 }]
+    }) { __typename } }`);
+    expect(created.data!.createExperiment.__typename).toBe('Experiment');
+    expect((await api.gql(ws.secretKey, 'mutation { launchExperiment(key: "late-test") { __typename } }')).data!.launchExperiment.__typename).toBe('Experiment');
+    let treated = '';
+    for (const user of users) if (!treated && (await onboarding(user)).version === 1) treated = user;
+    expect(treated).not.toBe('');
+    await api.app.services.serves.flush();
+
+    await track(treated, [{ name: 'step_completed', flowKey: 'self-serve', stepId: 'about-you' }, { name: 'dashboard_created' }]);
+    // Version 1 still waits for the snippet step: judged by version 2's rules, the flow would be complete.
+    expect(await onboarding(treated)).toMatchObject({ version: 1, progress: { completed: false } });
+    const stored = await api.database.db.prisma.event.findMany({
+      where: { userId: treated, environment: { workspaceId: ws.workspaceId }, name: 'step_completed' }, select: { version: true, variantKey: true },
+    });
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.every((e) => e.version === 1 && e.variantKey === 'with-snippet')).toBe(true);
+  });
 });

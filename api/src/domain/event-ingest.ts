@@ -4,7 +4,7 @@ import {
 } from '@doorstep/schema';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from '../errors.ts';
-import type { TContentCompletion, TEnvironmentSnapshot } from '../runtime/snapshot-store.ts';
+import type { TContentCompletion, TEnvironmentSnapshot, TFlowCompletion } from '../runtime/snapshot-store.ts';
 
 export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000;
 export const MAX_EVENT_SKEW_MS = 5 * 60 * 1000;
@@ -119,10 +119,22 @@ type TServedVersion = { rules: TContentCompletion; eventVersion: number; variant
 const servedKey = (userId: string, flowKey: string) => `${userId}\u0000${flowKey}`;
 
 /**
+ * The earlier version a user who started it keeps, as `keptVersionOf` in `@doorstep/schema` decides
+ * for serving: a version other than the released one and the running experiment's, still in the
+ * snapshot. The released version and the experiment's versions are assigned, not kept, so events are
+ * judged by the content the user is shown.
+ */
+function keptVersionOf(completion: TFlowCompletion, progress: { started: boolean; version: number | null } | undefined): TContentCompletion | undefined {
+  const pinned = progress?.started ? progress.version : null;
+  if (pinned == null || pinned === completion.released.version) return undefined;
+  for (const variant of completion.variants.values()) if (variant.version === pinned) return undefined;
+  return completion.byVersion.get(pinned);
+}
+
+/**
  * Which version of each flow the batch's users are going through, read once per batch: the version
- * a started, unfinished flow was begun in while the snapshot still serves it (a publish kept them
- * on it, or a variant); otherwise the variant they were exposed to under a running experiment;
- * otherwise the released version. A finished flow's events keep the version it was finished in. An
+ * a started, unfinished flow was begun in while a publish kept them on it; otherwise the variant
+ * they were exposed to under a running experiment; otherwise the released version. A finished flow's events keep the version it was finished in. An
  * exposure still waiting in the batch writer reads as the released version.
  */
 async function servedVersions(
@@ -155,8 +167,7 @@ async function servedVersions(
     const progress = progressOf.get(`${userId}\u0000${snapshot.flowIds.get(flowKey)!}`);
     const exposedTo = completion.experimentId ? exposureOf.get(`${completion.experimentId}\u0000${userId}`) : undefined;
     const variant = exposedTo === undefined ? undefined : completion.variants.get(exposedTo);
-    const pinned = progress?.started && progress.version != null ? completion.byVersion.get(progress.version) : undefined;
-    const rules = pinned ?? variant ?? completion.released;
+    const rules = keptVersionOf(completion, progress) ?? variant ?? completion.released;
     const eventVersion = progress?.finished && progress.version != null ? progress.version : rules.version;
     served.set(key, { rules, eventVersion, variantKey: variant && variant.version === eventVersion ? exposedTo! : null });
   }
@@ -211,6 +222,15 @@ async function storeAnswer(tx: Prisma.TransactionClient, snapshot: TEnvironmentS
   await tx.userProfile.update({ where: { id: profileId }, data: { answers: withAttribute(answers ?? {}, question.attribute, event.value) } });
 }
 
+/**
+ * When a dismissal starts its placement's cool-off: the event's time (an offline queue may send it
+ * late), never later than now, so a client clock that runs ahead cannot silence a placement.
+ */
+function dismissalTime(event: TTrackEvent): Date {
+  const now = Date.now();
+  return new Date(Math.min(event.timestamp?.getTime() ?? now, now));
+}
+
 async function changeProgress(
   tx: Prisma.TransactionClient, snapshot: TEnvironmentSnapshot, profileId: string, event: TTrackEvent, flowKey: string,
   change: TProgressChange, served: TServedVersion,
@@ -226,7 +246,7 @@ async function changeProgress(
   const [after] = await tx.$queryRaw<{ completed: boolean }[]>`
     INSERT INTO "FlowProgress" ("profileId", "flowId", "started", "completedStepIds", "checkedItemIds", "completed", "dismissed", "dismissedAt", "version", "updatedAt")
     VALUES (${profileId}::uuid, ${flowId}::uuid, ${change.started}, ${change.stepIds}::text[], ${change.itemIds}::text[], ${completedNow}, ${change.dismissed},
-      ${change.dismissed ? (event.timestamp ?? new Date()) : null}, ${served.rules.version}, now())
+      ${change.dismissed ? dismissalTime(event) : null}, ${served.rules.version}, now())
     ON CONFLICT ("profileId", "flowId") DO UPDATE SET
       "started" = "FlowProgress"."started" OR EXCLUDED."started",
       "completedStepIds" = COALESCE("FlowProgress"."completedStepIds", '{}') || ARRAY(

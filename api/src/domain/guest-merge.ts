@@ -25,16 +25,19 @@ export async function mergeGuest(prisma: PrismaClient, environmentId: string, gu
       throw new ConflictError('This guest was already merged into another user');
     }
 
-    // The user's profile row is locked first, then the guest's, in one order for every merge, so
-    // answers tracked meanwhile (which lock the profile row) wait instead of being overwritten.
+    // Both profile rows are locked, so answers tracked meanwhile (which lock the profile row) wait
+    // instead of being overwritten, and in user-id order, the order `track` locks them in, so a
+    // batch with events of both cannot deadlock with the merge.
     await tx.$executeRaw`
       INSERT INTO "UserProfile" ("id", "environmentId", "externalId", "answers", "firstSeenAt", "updatedAt")
       VALUES (gen_random_uuid(), ${environmentId}::uuid, ${userId}, '{}'::jsonb, now(), now())
       ON CONFLICT ("environmentId", "externalId") DO NOTHING`;
-    const [user] = await tx.$queryRaw<Array<{ id: string }>>`
-      SELECT "id" FROM "UserProfile" WHERE "environmentId" = ${environmentId}::uuid AND "externalId" = ${userId} FOR UPDATE`;
-    const [guest] = await tx.$queryRaw<Array<{ id: string }>>`
-      SELECT "id" FROM "UserProfile" WHERE "environmentId" = ${environmentId}::uuid AND "externalId" = ${guestId} FOR UPDATE`;
+    const locked = await tx.$queryRaw<Array<{ id: string; externalId: string }>>`
+      SELECT "id", "externalId" FROM "UserProfile"
+      WHERE "environmentId" = ${environmentId}::uuid AND "externalId" IN (${userId}, ${guestId})
+      ORDER BY "externalId" COLLATE "C" FOR UPDATE`;
+    const user = locked.find((row) => row.externalId === userId)!;
+    const guest = locked.find((row) => row.externalId === guestId);
 
     if (guest) {
       // jsonb `||` keeps the right side's value for a key both have: the user's.

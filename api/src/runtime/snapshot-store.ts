@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  completionTargets, MAIN_PLACEMENT, placementOf, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
+  completionTargets, flowsByPlacement, MAIN_PLACEMENT, placementOf, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
   type TCompletionTargets, type TCondition, type TFlowContent, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
 } from '@doorstep/schema';
 import type { z } from 'zod';
@@ -232,7 +232,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
       return keptContent ? [{ version: number, content: keptContent }] : [];
     });
     flows.push({
-      key: flow.key, name: flow.name, priority: flow.priority, placement: flow.placement, audience, audienceName: flow.segment ? `segment ${flow.segment.key}` : null,
+      key: flow.key, name: flow.name, priority: flow.priority, placement: flow.placement, audience, audienceName: flow.segment?.key ?? null,
       version: version.number, content, experiment, keptVersions,
     });
     flowIds.set(flow.key, flow.id);
@@ -259,12 +259,14 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     const condition = parseStored(ZCondition, s.condition, { segment: s.key });
     return condition ? [{ key: s.key, condition }] : [];
   });
+  const sorted = sortFlowsByPriority(flows);
   return {
     environmentId,
     environmentKey: environment.key,
     environmentName: environment.name,
     workspaceId: environment.workspaceId,
-    flows: sortFlowsByPriority(flows),
+    flows: sorted,
+    byPlacement: flowsByPlacement(sorted),
     savedGroups: {},
     placements: new Map(environment.workspace.placements.map(({ key, ...caps }) => [key, caps])),
     placementKeys: [...new Set([MAIN_PLACEMENT, ...flows.map((f) => placementOf(f))])].filter((key) => flows.some((f) => placementOf(f) === key)),
