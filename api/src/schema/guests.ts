@@ -26,8 +26,9 @@ builder.mutationField('identify', (t) =>
     resolve: async (_root, { guestId, userId, userHash }, ctx) => {
       const { environmentId, identitySecret } = ctx.principal;
       if (!mayActAs(identitySecret, userId, userHash)) throw unverifiedUser('userHash');
-      // Exposures and first serves of the guest may still wait in this process's batch.
-      await ctx.services.serves.flush();
+      // Exposures, first serves and the first sighting of the guest may still wait in this process's
+      // batches: written after the merge, they would bring the merged guest back.
+      await Promise.all([ctx.services.serves.flush(), ctx.services.profiles.flush()]);
       const result = await mergeGuest(ctx.prisma, environmentId, guestId, userId);
       ctx.services.profiles.invalidate(environmentId, guestId);
       ctx.services.profiles.invalidate(environmentId, userId);
