@@ -3,6 +3,7 @@ import {
   type TAttributes, type TProgressChange, type TTrackEvent, type TValidationIssue,
 } from '@doorstep/schema';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { mergedProgressIds } from '../db/progress-sql.ts';
 import { ValidationError } from '../errors.ts';
 import type { TContentCompletion, TEnvironmentSnapshot, TFlowCompletion } from '../runtime/snapshot-store.ts';
 
@@ -249,10 +250,8 @@ async function changeProgress(
       ${change.dismissed ? dismissalTime(event) : null}, ${served.rules.version}, now())
     ON CONFLICT ("profileId", "flowId") DO UPDATE SET
       "started" = "FlowProgress"."started" OR EXCLUDED."started",
-      "completedStepIds" = COALESCE("FlowProgress"."completedStepIds", '{}') || ARRAY(
-        SELECT s FROM unnest(EXCLUDED."completedStepIds") s WHERE NOT (s = ANY(COALESCE("FlowProgress"."completedStepIds", '{}')))),
-      "checkedItemIds" = COALESCE("FlowProgress"."checkedItemIds", '{}') || ARRAY(
-        SELECT s FROM unnest(EXCLUDED."checkedItemIds") s WHERE NOT (s = ANY(COALESCE("FlowProgress"."checkedItemIds", '{}')))),
+      "completedStepIds" = ${mergedProgressIds('completedStepIds')},
+      "checkedItemIds" = ${mergedProgressIds('checkedItemIds')},
       "completed" = "FlowProgress"."completed" OR EXCLUDED."completed" OR (
         ("FlowProgress"."started" OR EXCLUDED."started")
         AND cardinality(${required}::text[]) > 0

@@ -1,5 +1,6 @@
 import { DERIVED_EVENT_ID_PREFIX } from '@doorstep/schema';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { mergedProgressIds } from '../db/progress-sql.ts';
 import { ConflictError } from '../errors.ts';
 
 export type TGuestMergeResult = { merged: boolean; userId: string };
@@ -50,10 +51,8 @@ export async function mergeGuest(prisma: PrismaClient, environmentId: string, gu
         FROM "FlowProgress" g WHERE g."profileId" = ${guest.id}::uuid
         ON CONFLICT ("profileId", "flowId") DO UPDATE SET
           "started" = "FlowProgress"."started" OR EXCLUDED."started",
-          "completedStepIds" = COALESCE("FlowProgress"."completedStepIds", '{}') || ARRAY(
-            SELECT s FROM unnest(EXCLUDED."completedStepIds") s WHERE NOT (s = ANY(COALESCE("FlowProgress"."completedStepIds", '{}')))),
-          "checkedItemIds" = COALESCE("FlowProgress"."checkedItemIds", '{}') || ARRAY(
-            SELECT s FROM unnest(EXCLUDED."checkedItemIds") s WHERE NOT (s = ANY(COALESCE("FlowProgress"."checkedItemIds", '{}')))),
+          "completedStepIds" = ${mergedProgressIds('completedStepIds')},
+          "checkedItemIds" = ${mergedProgressIds('checkedItemIds')},
           "completed" = "FlowProgress"."completed" OR EXCLUDED."completed",
           "dismissed" = "FlowProgress"."dismissed" OR EXCLUDED."dismissed",
           "dismissedAt" = LEAST("FlowProgress"."dismissedAt", EXCLUDED."dismissedAt"),
