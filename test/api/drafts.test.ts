@@ -83,4 +83,19 @@ describe.each(DATABASE_KINDS)('drafts on %s', (kind) => {
     expect(res.data!.saveDraft.__typename).toBe('FlowDraft');
     expect(res.data!.saveDraft.warnings).toEqual([expect.stringContaining('6 steps')]);
   });
+
+  it('should warn when a banner flow has more than one step, and not when it is back to one', async () => {
+    const created = await api.gql(ws.secretKey, 'mutation { createFlow(input: { key: "notice", name: "Notice", placement: "banner" }) { __typename } }');
+    expect(created.data!.createFlow.__typename).toBe('Flow');
+    const { draft } = (await api.gql(ws.secretKey, '{ flow(key: "notice") { draft { revision content warnings } } }')).data!.flow;
+    expect(draft.warnings).toEqual([]);
+    const content = structuredClone(draft.content);
+    content.steps.push({ id: 'second', kind: 'info', title: 'Second' });
+    const save = (c: unknown, r: number) => api.gql(ws.secretKey, `mutation($c: JSON!, $r: Int!) {
+      saveDraft(flowKey: "notice", revision: $r, content: $c) { ... on FlowDraft { revision warnings } } }`, { c, r });
+    const twoSteps = (await save(content, draft.revision)).data!.saveDraft;
+    expect(twoSteps.warnings).toEqual([expect.stringContaining('A banner shows the welcome only')]);
+    expect((await save(draft.content, twoSteps.revision)).data!.saveDraft.warnings).toEqual([]);
+  });
 });
+

@@ -36,16 +36,22 @@ builder.prismaObject('FlowDraft', {
     updatedBy: t.exposeString('updatedBy'),
     warnings: t.stringList({
       description: 'Advice that does not block saving or publishing',
-      resolve: (draft) => draftWarnings(draft.content),
+      select: { flow: { select: { placement: true } } },
+      resolve: (draft) => draftWarnings(draft.content, draft.flow.placement),
     }),
   }),
 });
 
-function draftWarnings(content: TFlowContent): string[] {
+function draftWarnings(content: TFlowContent, placement: string): string[] {
   const steps = content.steps.length;
-  return steps > RECOMMENDED_MAX_STEPS
+  const warnings = steps > RECOMMENDED_MAX_STEPS
     ? [`This flow has ${steps} steps; flows of ${RECOMMENDED_MAX_STEPS} or fewer steps activate more users`]
     : [];
+  // The drop-in element shows a banner or a modal as its welcome, whose call to action completes one step.
+  if ((placement === 'banner' || placement === 'modal') && steps > 1) {
+    warnings.push(`A ${placement} shows the welcome only, and its button completes one step at a time: with ${steps} steps, users must act ${steps} times before it goes away. Keep one step.`);
+  }
+  return warnings;
 }
 
 builder.queryField('flows', (t) =>
