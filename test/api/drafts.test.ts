@@ -98,4 +98,3 @@ describe.each(DATABASE_KINDS)('drafts on %s', (kind) => {
     expect((await save(draft.content, twoSteps.revision)).data!.saveDraft.warnings).toEqual([]);
   });
 });
-
