@@ -1,3 +1,4 @@
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { TContext } from './context.ts';
@@ -48,7 +49,10 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       exposedHeaders: ['etag'],
       maxAge: 600,
     }),
-    plugins: [useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(), ...(options.production ? [disableIntrospection()] : [])],
+    plugins: [
+      ...documentLimits(options.production ?? false), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
+      ...(options.production ? [disableIntrospection()] : []),
+    ],
     context: async ({ request }) => {
       const principal = await services.keys.resolve(request.headers.get('authorization'));
       if (principal?.kind === 'public') assertOriginAllowed(principal, request.headers.get('origin'));
@@ -56,6 +60,25 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
     },
   });
   return { yoga, services, close: () => stopServices(services) };
+}
+
+/**
+ * Every document is bounded before it runs, whoever sends it: the object graph has cycles (a flow's
+ * segment lists its flows), so one small query could otherwise ask for an exponential amount of
+ * work. Limits leave the studio's and the SDK's documents far inside them; field suggestions, which
+ * map the schema for a caller, are off in production.
+ */
+export const DOCUMENT_LIMITS = { depth: 10, cost: 5000, aliases: 15, tokens: 5000, directives: 20 } as const;
+
+function documentLimits(production: boolean): Plugin[] {
+  return new EnvelopArmor({
+    maxDepth: { n: DOCUMENT_LIMITS.depth },
+    costLimit: { maxCost: DOCUMENT_LIMITS.cost },
+    maxAliases: { n: DOCUMENT_LIMITS.aliases },
+    maxTokens: { n: DOCUMENT_LIMITS.tokens },
+    maxDirectives: { n: DOCUMENT_LIMITS.directives },
+    blockFieldSuggestion: { enabled: production },
+  }).protect().plugins as Plugin[];
 }
 
 /** Introspection off in production: the schema is documented in the repository, not probed live. */
