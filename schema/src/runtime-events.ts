@@ -25,7 +25,6 @@ const ZUserHash = z.string().max(128).nullish();
  * identity verification: nobody can sign an id made up in a browser, and a signed user's profile
  * must never be the source of a merge, or anyone could read it by merging it into their own.
  */
-export const GUEST_ID_PREFIX = 'guest_';
 const GUEST_ID = /^guest_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isGuestId = (id: string): boolean => GUEST_ID.test(id);
 export const ZGuestId = z.string().max(64).refine(isGuestId, 'A guest id is "guest_" followed by a UUID, as the client makes it');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  completionTargets, flowsByPlacement, MAIN_PLACEMENT, placementOf, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
+  completionTargets, flowsByPlacement, MAIN_PLACEMENT, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
   type TCompletionTargets, type TCondition, type TFlowContent, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
 } from '@doorstep/schema';
 import type { z } from 'zod';
@@ -260,16 +260,17 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     return condition ? [{ key: s.key, condition }] : [];
   });
   const sorted = sortFlowsByPriority(flows);
+  const byPlacement = flowsByPlacement(sorted);
   return {
     environmentId,
     environmentKey: environment.key,
     environmentName: environment.name,
     workspaceId: environment.workspaceId,
     flows: sorted,
-    byPlacement: flowsByPlacement(sorted),
+    byPlacement,
     savedGroups: {},
     placements: new Map(environment.workspace.placements.map(({ key, ...caps }) => [key, caps])),
-    placementKeys: [...new Set([MAIN_PLACEMENT, ...flows.map((f) => placementOf(f))])].filter((key) => flows.some((f) => placementOf(f) === key)),
+    placementKeys: [...byPlacement.keys()].sort((a, b) => Number(b === MAIN_PLACEMENT) - Number(a === MAIN_PLACEMENT)),
     flowIds,
     questions,
     stepIds,
