@@ -9,6 +9,7 @@ import { useEventStream } from './events-plugin.ts';
 import { useOfrep } from './ofrep-plugin.ts';
 import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
 import { schema } from './schema/index.ts';
+import { RuntimePath } from './runtime/runtime-path.ts';
 import type { TEventStreamLimits } from './runtime/event-streams.ts';
 import { startServices, stopServices, type TServices } from './services.ts';
 
@@ -23,12 +24,15 @@ export type TAppOptions = {
 export type TApp = {
   yoga: YogaServerInstance<Record<string, unknown>, TContext>;
   services: TServices;
+  /** The fast path for the runtime's queries; server.ts offers it every POST before yoga. */
+  runtime: RuntimePath;
   close(): Promise<void>;
 };
 
 /** Builds the GraphQL server on an opened, migrated database. Listening is `server.ts`'s job. */
 export async function createApp(options: TAppOptions): Promise<TApp> {
   const services = await startServices(options.db, { snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits });
+  const runtime = new RuntimePath(schema, services);
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -50,7 +54,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       maxAge: 600,
     }),
     plugins: [
-      ...documentLimits(options.production ?? false), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
+      ...documentLimits(options.production ?? false), runtime.plugin(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
       ...(options.production ? [disableIntrospection()] : []),
     ],
     context: async ({ request }) => {
@@ -59,7 +63,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       return { prisma: options.db.prisma, services, principal };
     },
   });
-  return { yoga, services, close: () => stopServices(services) };
+  return { yoga, services, runtime, close: () => stopServices(services) };
 }
 
 /**

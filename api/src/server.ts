@@ -14,7 +14,8 @@ export function listen(app: TApp, port: number, host: string): Promise<Server> {
     if (req.url === '/healthz') return reply(res, 200, { status: 'ok' });
     const refusal = bodyRefusal(req);
     if (refusal) return reply(res, refusal.status, { errors: [{ message: refusal.message }] });
-    void app.yoga(req, res);
+    if (req.method === 'POST' && isGraphQLPath(req.url)) void runtimeOrYoga(app, req, res);
+    else void app.yoga(req, res);
   });
   // close() waits for every open connection, and an event stream never ends by itself: end the
   // streams first (their clients reconnect elsewhere), so shutting down cannot hang on them.
@@ -27,6 +28,40 @@ export function listen(app: TApp, port: number, host: string): Promise<Server> {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/**
+ * Reads a POST's body once: the runtime's fast path answers it, or yoga gets the same bytes (the
+ * stream is consumed, so they are handed over as the request's body).
+ */
+async function runtimeOrYoga(app: TApp, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readBody(req);
+  } catch {
+    if (!res.headersSent) reply(res, 400, { errors: [{ message: 'The request body could not be read' }] });
+    return;
+  }
+  let parsed: unknown = null;
+  if (body.length > 0 && req.headers['content-type']?.includes('json')) {
+    try { parsed = JSON.parse(body.toString('utf8')); } catch { /* yoga reports it */ }
+  }
+  if (parsed !== null && await app.runtime.answer(req, res, parsed).catch(() => false)) return;
+  (req as IncomingMessage & { body?: Buffer }).body = body;
+  void app.yoga(req, res);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function isGraphQLPath(url: string | undefined): boolean {
+  return url === '/graphql' || (url?.startsWith('/graphql?') ?? false);
 }
 
 function bodyRefusal(req: IncomingMessage): { status: number; message: string } | null {

@@ -18,18 +18,20 @@ export type TServices = {
   serves: ServeRecorder;
 };
 
-// PGlite has one process, which invalidates profiles itself; on PostgreSQL another API process may
-// have handled the `track`, so a cached profile may only be a few seconds old.
-const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 3_000 };
+// PGlite has one process, which invalidates profiles itself. On PostgreSQL another API process may
+// have handled the `track`: its notice (NOTIFY, milliseconds) drops the cached profile here, and the
+// TTL bounds the staleness should a notice be lost.
+const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 15_000 };
 
 export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits }): Promise<TServices> {
-  const profiles = new ProfileStore(db.prisma, { ttlMs: PROFILE_TTL_MS[db.driver] });
+  const bus = new ChangeBus(db);
+  const profiles = new ProfileStore(db, (change) => bus.announce(change), { ttlMs: PROFILE_TTL_MS[db.driver] });
   const snapshots = new SnapshotStore(db.prisma, options.snapshotMaxAgeMs);
   const services: TServices = {
     db,
     keys: new KeyResolver(db.prisma),
     signIns: new SignInLimiter(),
-    bus: new ChangeBus(db),
+    bus,
     snapshots,
     streams: new EventStreamHub(snapshots, options.eventStreamLimits),
     profiles,
@@ -39,6 +41,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);
     if (change.type === 'content' && change.progress) services.profiles.clear();
     if (change.type === 'keys') services.keys.invalidate();
+    if (change.type === 'profiles') for (const userId of change.userIds) services.profiles.invalidate(change.environmentId, userId);
     if (change.type === 'all') {
       services.snapshots.invalidateAll();
       services.keys.invalidate();

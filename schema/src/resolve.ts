@@ -232,6 +232,28 @@ function decide(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolv
   return served;
 }
 
+// The parts of an answer that do not depend on the user are the same objects for every user, so the
+// API's runtime path serializes each once (api/src/runtime/selection-serializer.ts).
+const identities = new WeakMap<TPublishedFlow, TResolvedOnboarding['flow']>();
+const clientSteps = new WeakMap<TLocalizedContent, TResolvedOnboarding['steps']>();
+
+function identityOf(flow: TPublishedFlow): TResolvedOnboarding['flow'] {
+  let identity = identities.get(flow);
+  if (!identity) identities.set(flow, (identity = { key: flow.key, name: flow.name }));
+  return identity;
+}
+
+/** The steps a user is shown: those whose show-if matches. Unfiltered, the shared array itself. */
+function stepsShown(localized: TLocalizedContent, attributes: TAttributes, savedGroups: TRuntimeSnapshot['savedGroups']): TResolvedOnboarding['steps'] {
+  let steps = clientSteps.get(localized);
+  if (!steps) clientSteps.set(localized, (steps = localized.steps.map(({ showIf: _showIf, ...step }) => step)));
+  if (!localized.steps.some((step) => step.showIf)) return steps;
+  return steps.filter((_step, index) => {
+    const showIf = localized.steps[index].showIf;
+    return !showIf || evalCondition(attributes, showIf, savedGroups);
+  });
+}
+
 function serveFlow(
   snapshot: TRuntimeSnapshot, flow: TPublishedFlow, stored: TStoredProgress | undefined, attributes: TAttributes, options: TResolveOptions, placement: string,
 ): TResolvedOnboarding {
@@ -240,13 +262,11 @@ function serveFlow(
   const localized = personalizeContent(localizeContent(kept?.content ?? assigned?.variant.content ?? flow.content, options.locale), attributes);
   return {
     ...localized,
-    flow: { key: flow.key, name: flow.name },
+    flow: identityOf(flow),
     placement,
     version: kept?.version ?? assigned?.variant.version ?? flow.version,
     variant: assigned ? { experimentKey: flow.experiment!.key, key: assigned.variant.key, sticky: assigned.sticky } : null,
-    steps: localized.steps
-      .filter((step) => !step.showIf || evalCondition(attributes, step.showIf, snapshot.savedGroups))
-      .map(({ showIf: _showIf, ...step }) => step),
+    steps: stepsShown(localized, attributes, snapshot.savedGroups),
     progress: stored ? clientProgress(stored) : EMPTY_PROGRESS,
   };
 }

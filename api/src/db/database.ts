@@ -16,6 +16,11 @@ export type TSqlSession = {
 export type TDatabase = {
   driver: 'pglite' | 'postgres';
   prisma: PrismaClient;
+  /**
+   * A parameterized read outside Prisma, for the runtime's hot path: one round trip, no query
+   * compilation. Everything else goes through Prisma.
+   */
+  query<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]>;
   /** One dedicated connection, for work that must not interleave (migrations). */
   withSession<T>(fn: (session: TSqlSession) => Promise<T>): Promise<T>;
   /** Cross-process messages: NOTIFY on PostgreSQL, in-process on PGlite (it has one process). */
@@ -45,6 +50,7 @@ async function openPglite(dataDir?: string): Promise<TDatabase> {
   return {
     driver: 'pglite',
     prisma,
+    query: session.query,
     withSession: (fn) => fn(session),
     notify: async (channel, payload) => { queueMicrotask(() => bus.emit(channel, payload)); },
     listen: async (channel, onMessage) => {
@@ -68,6 +74,7 @@ async function openPostgres(databaseUrl: string): Promise<TDatabase> {
   return {
     driver: 'postgres',
     prisma,
+    query: async (sql, params) => (await pool.query(sql, params)).rows,
     withSession: async (fn) => {
       const client = await pool.connect();
       try {

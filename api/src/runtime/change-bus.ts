@@ -3,10 +3,14 @@ import type { TDatabase } from '../db/database.ts';
 
 export const CHANGES_CHANNEL = 'doorstep_changes';
 
+/** Users whose answers or progress changed on the publishing process. */
+export type TProfilesChange = { type: 'profiles'; environmentId: string; userIds: string[] };
+
 export type TChange =
   /** `progress`: a publish restarted or exited users mid-flow, so cached profiles are out of date too. */
   | { type: 'content'; workspaceId: string; progress?: boolean }
   | { type: 'keys' }
+  | TProfilesChange
   /** Messages may have been missed (listener reconnected): drop everything cached. */
   | { type: 'all' };
 
@@ -35,6 +39,11 @@ export class ChangeBus {
 
   async publish(change: TChange): Promise<void> {
     this.dispatch(change);
+    await this.db.notify(CHANGES_CHANNEL, JSON.stringify({ origin: this.nodeId, change }));
+  }
+
+  /** Tells the other processes only: for changes this process has already applied itself. */
+  async announce(change: TChange): Promise<void> {
     await this.db.notify(CHANGES_CHANNEL, JSON.stringify({ origin: this.nodeId, change }));
   }
 

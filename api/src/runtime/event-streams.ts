@@ -109,7 +109,8 @@ export class EventStreamHub {
 
   /** Follows the change bus: subscribe it after the snapshot store, so snapshots are dropped before they are read again. */
   onChange(change: TChange): void {
-    if (change.type === 'keys') return;
+    // A user's own changes reach them through their next request, not through the environment's stream.
+    if (change.type === 'keys' || change.type === 'profiles') return;
     for (const [environmentId, group] of this.environments) {
       if (change.type === 'all' || group.workspaceId === change.workspaceId) this.refresh(environmentId, group, change.type === 'all');
     }

@@ -1,6 +1,8 @@
 import type { TAttributes, TStoredProgress } from '@doorstep/schema';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { TDatabase } from '../db/database.ts';
 import { BatchWriter } from './batch-writer.ts';
+import type { TProfilesChange } from './change-bus.ts';
+import { ProfileNotices } from './profile-notices.ts';
 
 export type TProfileState = {
   /** Attributes set by answers; they override what the app sends. */
@@ -15,6 +17,41 @@ export type TProfileState = {
 // Shared by every unknown user, so it must never be mutated; its maps are only ever read.
 const EMPTY_STATE: Readonly<TProfileState> = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map(), servedFlows: new Map<string, number>() });
 
+type TProfileRow = {
+  found: boolean;
+  answers: TAttributes | null;
+  progress: Array<TStoredProgress & { flowKey: string }>;
+  exposures: Array<[experimentKey: string, variantKey: string]>;
+  serves: Array<[flowKey: string, servedAtMs: number]>;
+};
+
+/**
+ * A user's whole state in one round trip, each part through its own index: the profile by
+ * (environment, external id), its progress by profile, exposures by the primary key of the
+ * environment's running experiments, first serves by (environment, user). Times as epoch ms.
+ */
+const PROFILE_SQL = `
+SELECT
+  p."id" IS NOT NULL AS "found",
+  p."answers",
+  COALESCE((
+    SELECT json_agg(json_build_object(
+      'flowKey', f."key", 'started', fp."started",
+      'completedStepIds', COALESCE(fp."completedStepIds", '{}'), 'checkedItemIds', COALESCE(fp."checkedItemIds", '{}'),
+      'completed', fp."completed", 'dismissed', fp."dismissed", 'exited', fp."exited", 'version', fp."version",
+      'dismissedAt', (extract(epoch FROM fp."dismissedAt") * 1000)::float8))
+    FROM "FlowProgress" fp JOIN "Flow" f ON f."id" = fp."flowId"
+    WHERE fp."profileId" = p."id"), '[]') AS "progress",
+  COALESCE((
+    SELECT json_agg(json_build_array(x."key", e."variantKey"))
+    FROM "Experiment" x JOIN "Exposure" e ON e."experimentId" = x."id" AND e."userId" = $2
+    WHERE x."environmentId" = $1::uuid AND x."status" = 'running'), '[]') AS "exposures",
+  COALESCE((
+    SELECT json_agg(json_build_array(s."flowKey", (extract(epoch FROM s."servedAt") * 1000)::float8))
+    FROM "FlowServe" s WHERE s."environmentId" = $1::uuid AND s."userId" = $2), '[]') AS "serves"
+FROM (SELECT 1) AS "one"
+LEFT JOIN "UserProfile" p ON p."environmentId" = $1::uuid AND p."externalId" = $2`;
+
 export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushIntervalMs?: number };
 
 /**
@@ -24,16 +61,20 @@ export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushI
  */
 export class ProfileStore {
   private readonly cache = new Map<string, { state: TProfileState; expiresAt: number }>();
+  /** Reads under way, shared by concurrent requests for one user; `stale` once a change overtakes one. */
+  private readonly loading = new Map<string, { stale: boolean; promise: Promise<TProfileState> }>();
+  private readonly notices: ProfileNotices;
   /** Serves and exposures known to this process, kept across an invalidation until the reload merges them. */
   private readonly carried = new Map<string, Pick<TProfileState, 'servedFlows' | 'exposures'>>();
   private readonly firstSeen: BatchWriter<{ environmentId: string; externalId: string }>;
   private readonly maxEntries: number;
   private readonly ttlMs: number;
 
-  constructor(private readonly prisma: PrismaClient, options: TProfileStoreOptions = {}) {
+  constructor(private readonly db: TDatabase, publish: (change: TProfilesChange) => Promise<void>, options: TProfileStoreOptions = {}) {
+    this.notices = new ProfileNotices(publish);
     this.maxEntries = options.maxEntries ?? 50_000;
     this.ttlMs = options.ttlMs ?? 3_000;
-    this.firstSeen = new BatchWriter((data) => prisma.userProfile.createMany({ data, skipDuplicates: true }), {
+    this.firstSeen = new BatchWriter((data) => db.prisma.userProfile.createMany({ data, skipDuplicates: true }), {
       label: 'first-seen profiles', intervalMs: options.flushIntervalMs,
     });
   }
@@ -46,10 +87,34 @@ export class ProfileStore {
       this.cache.set(cacheKey, hit);
       return hit.state;
     }
-    const state = this.withCarried(cacheKey, await this.load(environmentId, externalId));
-    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(cacheKey, { state, expiresAt: Date.now() + this.ttlMs });
-    return state;
+    let loading = this.loading.get(cacheKey);
+    if (!loading) {
+      const started = { stale: false, promise: this.load(environmentId, externalId) };
+      this.loading.set(cacheKey, started);
+      loading = started;
+      void started.promise.then(
+        (loaded) => {
+          this.loading.delete(cacheKey);
+          // A change that landed while the read was under way may not be in it: serve it once, keep none.
+          if (started.stale) return;
+          const state = this.withCarried(cacheKey, loaded);
+          if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+          this.cache.set(cacheKey, { state, expiresAt: Date.now() + this.ttlMs });
+        },
+        () => this.loading.delete(cacheKey),
+      );
+    }
+    const loaded = await loading.promise;
+    return this.cache.get(cacheKey)?.state ?? this.withCarried(cacheKey, loaded, false);
+  }
+
+  /**
+   * Users whose state this process just changed (events, a merge): reloaded here on their next
+   * read, and on every other API process as soon as the change bus delivers the notice.
+   */
+  changed(environmentId: string, externalIds: readonly string[]): void {
+    for (const externalId of externalIds) this.invalidate(environmentId, externalId);
+    this.notices.add(environmentId, externalIds);
   }
 
   /**
@@ -59,6 +124,8 @@ export class ProfileStore {
    */
   invalidate(environmentId: string, externalId: string): void {
     const cacheKey = `${environmentId}\u0000${externalId}`;
+    const loading = this.loading.get(cacheKey);
+    if (loading) loading.stale = true;
     const hit = this.cache.get(cacheKey);
     this.cache.delete(cacheKey);
     if (hit && (hit.state.servedFlows.size > 0 || hit.state.exposures.size > 0)) {
@@ -75,10 +142,10 @@ export class ProfileStore {
     }
   }
 
-  private withCarried(cacheKey: string, state: TProfileState): TProfileState {
+  private withCarried(cacheKey: string, state: TProfileState, consume = true): TProfileState {
     const carried = this.carried.get(cacheKey);
     if (!carried) return state;
-    this.carried.delete(cacheKey);
+    if (consume) this.carried.delete(cacheKey);
     const servedFlows = new Map(carried.servedFlows);
     for (const [flowKey, servedAt] of state.servedFlows) servedFlows.set(flowKey, Math.min(servedAt, servedFlows.get(flowKey) ?? servedAt));
     return { ...state, servedFlows, exposures: new Map([...carried.exposures, ...state.exposures]) };
@@ -100,40 +167,22 @@ export class ProfileStore {
     if (hit) this.cache.set(cacheKey, { state: change(hit.state), expiresAt: hit.expiresAt });
   }
 
-  flush(): Promise<void> {
-    return this.firstSeen.flush();
+  async flush(): Promise<void> {
+    await Promise.all([this.firstSeen.flush(), this.notices.flush()]);
   }
 
   private async load(environmentId: string, externalId: string): Promise<TProfileState> {
-    const [profile, exposures, serves] = await Promise.all([
-      this.prisma.userProfile.findUnique({
-        where: { environmentId_externalId: { environmentId, externalId } },
-        select: {
-          answers: true,
-          progress: {
-            select: {
-              started: true, completedStepIds: true, checkedItemIds: true, completed: true, dismissed: true, dismissedAt: true, version: true, exited: true,
-              flow: { select: { key: true } },
-            },
-          },
-        },
-      }),
-      this.prisma.exposure.findMany({
-        where: { userId: externalId, experiment: { environmentId, status: 'running' } },
-        select: { variantKey: true, experiment: { select: { key: true } } },
-      }),
-      this.prisma.flowServe.findMany({ where: { environmentId, userId: externalId }, select: { flowKey: true, servedAt: true } }),
-    ]);
-    const exposureMap = new Map(exposures.map((e) => [e.experiment.key, e.variantKey]));
-    const servedFlows = new Map(serves.map((s) => [s.flowKey, s.servedAt.getTime()]));
-    if (!profile) {
+    const [row] = await this.db.query<TProfileRow>(PROFILE_SQL, [environmentId, externalId]);
+    const exposures = new Map(row.exposures);
+    const servedFlows = new Map(row.serves);
+    if (!row.found) {
       this.firstSeen.add(`${environmentId}\u0000${externalId}`, { environmentId, externalId });
-      return exposureMap.size === 0 && servedFlows.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures: exposureMap, servedFlows };
+      return exposures.size === 0 && servedFlows.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures, servedFlows };
     }
     return {
-      answers: profile.answers,
-      progress: new Map(profile.progress.map(({ flow, dismissedAt, ...progress }) => [flow.key, { ...progress, dismissedAt: dismissedAt?.getTime() ?? null }])),
-      exposures: exposureMap,
+      answers: row.answers ?? {},
+      progress: new Map(row.progress.map(({ flowKey, ...progress }) => [flowKey, progress])),
+      exposures,
       servedFlows,
     };
   }

@@ -42,7 +42,7 @@ builder.mutationField('track', (t) =>
       if (forged.length > 0) throw unverifiedEvents(forged);
       const snapshot = await ctx.services.snapshots.get(environmentId);
       const result = await ingestEvents(ctx.prisma, snapshot, args.events);
-      for (const userId of result.affectedUsers) ctx.services.profiles.invalidate(environmentId, userId);
+      ctx.services.profiles.changed(environmentId, result.affectedUsers);
       return { accepted: result.accepted, duplicates: result.duplicates };
     },
   }),

@@ -30,8 +30,7 @@ builder.mutationField('identify', (t) =>
       // batches: written after the merge, they would bring the merged guest back.
       await Promise.all([ctx.services.serves.flush(), ctx.services.profiles.flush()]);
       const result = await mergeGuest(ctx.prisma, environmentId, guestId, userId);
-      ctx.services.profiles.invalidate(environmentId, guestId);
-      ctx.services.profiles.invalidate(environmentId, userId);
+      ctx.services.profiles.changed(environmentId, [guestId, userId]);
       return result;
     },
   }),
