@@ -1,145 +1,274 @@
 /**
- * Runtime hot-path benchmark: `onboarding` through the real API process (PGlite, demo seeds) against a
- * raw node:http baseline serving a body of the same size, measured in the same run. The servers are
- * pinned to core 0 and this load generator to core 1 when taskset exists. Figures are ratios to the
- * baseline because the machines are shared and noisy.
+ * The runtime at load: `onboarding` and `track` as `@doorstep/client` sends them, through the built
+ * API process (production mode) on PostgreSQL and on PGlite, each next to a raw node:http server
+ * writing the same bytes, measured in the same run. Servers on core 0, this load generator on core 1
+ * (taskset). Figures are ratios because the machines are shared and noisy. Writes bench/results.md.
+ *
+ * `BENCH_DURATION_S` (default 5) sets the seconds per case; `BENCH_CASES` a comma-separated subset
+ * of: distinct, returning, etag, track, flows, nodes, pglite.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import pg from 'pg';
+import { ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from '../sdk/src/documents.ts';
 import { freePort, REPO_ROOT } from '../test/support/process.ts';
+import { CONNECTIONS, DURATION_S, graphql, hasTaskset, measure, pinned, runtimeBuildOf, waitUntilUp, type TResult } from './support.ts';
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
-const CONNECTIONS = 32;
+const CASES = new Set((process.env.BENCH_CASES ?? 'distinct,returning,etag,track,flows,nodes,pglite').split(','));
+const ADMIN_URL = process.env.DOORSTEP_BENCH_POSTGRES_URL ?? 'postgresql://root@127.0.0.1:5432/postgres';
 const PUBLIC_KEY = 'dpk_bench-public-key-0123456789abcdefghij';
 const SECRET_KEY = 'dsk_bench-secret-key-0123456789abcdefghij';
-const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+const DISTINCT_USERS = 50_000;
+const RETURNING_USERS = 200;
 
-const QUERY = `query($user: OnboardingUserInput!) { onboarding(user: $user) {
-  flow { key name } version welcome { title body primaryCta { label url } }
-  steps { id kind title body } questions { id prompt kind attribute options { value label } }
-  progress { completedStepIds completed } } }`;
+/**
+ * The same selection as the client's document, written as another app might: `@include` makes the
+ * runtime path leave it to yoga, so this measures the general pipeline.
+ */
+const YOGA_DOCUMENT = ONBOARDING_DOCUMENT.replace('DoorstepOnboarding', 'AppOnboarding').replace('progress {', 'progress @include(if: true) {');
 
-function pinned(command: string, args: string[], env: Record<string, string>): ChildProcess {
-  const [cmd, argv] = hasTaskset ? ['taskset', ['-c', '0', command, ...args]] : [command, args];
-  return spawn(cmd, argv, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+const LOCALES = ['en', 'de', 'fr', 'es', 'pt-BR', 'ja', null];
+const ROLES = ['admin', 'analyst', 'engineer', 'marketer', null];
+const PLANS = ['free', 'trial', 'pro', 'enterprise'];
+const run = randomBytes(3).toString('hex');
+/** Users with mixed attributes and locales; most requests of the distinct case are a user's first. */
+function userRequest(i: number, document: string): string {
+  const attributes: Record<string, unknown> = { plan: PLANS[i % 4], companySize: (i * 37) % 2000, country: ['US', 'DE', 'FR', 'BR', 'JP'][i % 5] };
+  const role = ROLES[i % 5];
+  if (role) attributes.role = role;
+  return JSON.stringify({ query: document, variables: { user: { id: `user-${run}-${i}`, attributes }, locale: LOCALES[i % 7] } });
 }
 
-async function waitUntilUp(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(url).then(() => true, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
+const results: TResult[] = [];
+const baselines = new Map<string, number>();
+const children: ChildProcess[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+
+async function startApi(env: Record<string, string>): Promise<string> {
+  const port = await freePort();
+  const child = pinned(process.execPath, ['api/dist/main.js'], {
+    DOORSTEP_API_PORT: String(port), DOORSTEP_API_HOST: '127.0.0.1', NODE_ENV: 'production',
+    DOORSTEP_SEED_PUBLIC_KEY: PUBLIC_KEY, DOORSTEP_SEED_SECRET_KEY: SECRET_KEY, ...env,
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilUp(`${url}/healthz`);
+  return url;
 }
 
-async function load(name: string, options: autocannon.Options) {
-  await autocannon({ ...options, duration: 1, connections: CONNECTIONS }); // warm-up
-  const result = await autocannon({ ...options, duration: DURATION_S, connections: CONNECTIONS });
-  const non2xx = result.non2xx + result.errors;
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx };
+async function raw(name: string, size: number, status = 200): Promise<void> {
+  const port = await freePort();
+  const child = pinned(process.execPath, ['--import', 'tsx', 'bench/raw-baseline.ts', String(size), String(status)], { PORT: String(port) });
+  await waitUntilUp(`http://127.0.0.1:${port}/`);
+  const body = JSON.stringify({ query: ONBOARDING_DOCUMENT, variables: { user: { id: 'x' } } });
+  const result = await measure(name, name, { url: `http://127.0.0.1:${port}/`, expectStatus: status, next: () => ({ body }) });
+  child.kill('SIGTERM');
+  baselines.set(name, result.rps);
+  results.push(result);
 }
 
-const ONBOARDINGS = `query($user: OnboardingUserInput!) { onboardings(user: $user, placements: ["main", "banner"]) {
-  placement flow { key name } version welcome { title body primaryCta { label url } }
-  steps { id kind title body } questions { id prompt kind attribute options { value label } }
-  progress { completedStepIds completed } } }`;
+async function createDatabase(): Promise<string> {
+  const name = `doorstep_bench_${run}_${randomBytes(2).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  cleanups.push(async () => {
+    const drop = new pg.Client({ connectionString: ADMIN_URL });
+    await drop.connect();
+    await drop.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await drop.end();
+  });
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 
-/** Publishes three banner flows with caps to staging and returns a public key of staging. */
-async function preparePlacements(apiUrl: string): Promise<string> {
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(`${apiUrl}/graphql`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET_KEY}` }, body: JSON.stringify({ query, variables }),
+const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+
+async function answerSize(apiUrl: string): Promise<number> {
+  const response = await fetch(`${apiUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(PUBLIC_KEY) }, body: userRequest(1, ONBOARDING_DOCUMENT) });
+  const text = await response.text();
+  if (text.includes('"errors"') || !text.includes('"onboarding":{')) throw new Error(`Bench request failed: ${text}`);
+  return text.length;
+}
+
+function distinct(apiUrl: string, label: string, document: string, db: string): Promise<TResult> {
+  // Requests walk the users in order: within a run no user comes back unless it passes 50,000.
+  const bodies = Array.from({ length: DISTINCT_USERS }, (_, i) => userRequest(i, document));
+  let next = 0;
+  return measure(`${label}, ${DISTINCT_USERS.toLocaleString('en')} distinct users (${db})`, 'raw, same bytes', {
+    url: `${apiUrl}/graphql`, next: () => ({ body: bodies[next++ % bodies.length], headers: auth(PUBLIC_KEY) }),
+  });
+}
+
+async function returning(apiUrl: string, label: string, document: string, key = PUBLIC_KEY): Promise<TResult> {
+  const bodies = Array.from({ length: RETURNING_USERS }, (_, i) => userRequest(DISTINCT_USERS + i, document));
+  let next = 0;
+  return measure(`${label}, ${RETURNING_USERS} returning users`, 'raw, same bytes', {
+    url: `${apiUrl}/graphql`, next: () => ({ body: bodies[next++ % bodies.length], headers: auth(key) }),
+  });
+}
+
+async function unchanged(apiUrl: string, label: string, document: string): Promise<TResult> {
+  const requests = await Promise.all(Array.from({ length: RETURNING_USERS }, async (_, i) => {
+    const body = userRequest(DISTINCT_USERS + i, document);
+    // Twice: the first request of a document takes yoga's path, with its own ETag.
+    await fetch(`${apiUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(PUBLIC_KEY) }, body });
+    const response = await fetch(`${apiUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(PUBLIC_KEY) }, body });
+    await response.text();
+    return { body, headers: { ...auth(PUBLIC_KEY), 'if-none-match': response.headers.get('etag')! } };
+  }));
+  let next = 0;
+  return measure(`${label}, unchanged (304)`, 'raw 304', { url: `${apiUrl}/graphql`, expectStatus: 304, next: () => requests[next++ % requests.length] });
+}
+
+async function track(apiUrl: string): Promise<TResult> {
+  let user = 0;
+  const result = await measure('track, 20 events a request (PostgreSQL)', 'raw, same bytes (track)', {
+    url: `${apiUrl}/graphql`,
+    next: () => {
+      const userId = `tracker-${run}-${user++ % 5000}`;
+      const events = Array.from({ length: 20 }, (_, i) => ({ id: randomUUID(), userId, name: i % 5 === 0 ? 'report_viewed' : `custom_event_${i % 7}`, properties: { n: i } }));
+      return { body: JSON.stringify({ query: TRACK_DOCUMENT, variables: { events } }), headers: auth(PUBLIC_KEY) };
+    },
+  });
+  return { ...result, name: `${result.name}: ${Math.round(result.rps * 20).toLocaleString('en')} events/s` };
+}
+
+/** Flows with an audience almost nobody matches, above the demo flows: every request evaluates them all. */
+async function publishFlows(apiUrl: string, upTo: number, from: number): Promise<void> {
+  for (let i = from; i < upTo; i++) {
+    const key = `bench-${i}`;
+    await graphql(apiUrl, SECRET_KEY, 'mutation($input: SegmentInput!) { createSegment(input: $input) { __typename } }', {
+      input: { key, name: key, condition: { plan: `custom-${i}`, companySize: { $gte: i } } },
     });
-    const body = await res.json() as { data?: Record<string, any>; errors?: unknown[] };
-    if (body.errors) throw new Error(`Bench setup failed: ${JSON.stringify(body.errors)}`);
-    return body.data!;
-  };
-  await gql('mutation { savePlacement(input: { key: "banner", name: "Banner", maxShows: 2, windowHours: 24, cooloffHours: 48 }) { __typename } }');
-  for (const [i, audience] of [null, { condition: { companySize: { $gte: 100 } } }, { condition: { plan: 'pro' } }].entries()) {
-    const key = `bench-banner-${i}`;
-    await gql('mutation($input: CreateFlowInput!) { createFlow(input: $input) { __typename } }', { input: { key, name: key, priority: 10 - i, placement: 'banner', audience } });
-    await gql('mutation($key: String!) { publishFlow(flowKey: $key, environmentKey: "staging") { __typename } }', { key });
+    await graphql(apiUrl, SECRET_KEY, 'mutation($input: CreateFlowInput!) { createFlow(input: $input) { __typename } }', {
+      input: { key, name: key, priority: 1000 + i, audience: { segmentKey: key } },
+    });
+    await graphql(apiUrl, SECRET_KEY, 'mutation($key: String!) { publishFlow(flowKey: $key, environmentKey: "staging") { __typename } }', { key });
   }
-  const created = await gql('mutation { createApiKey(input: { name: "bench staging", kind: public, environmentKey: "staging" }) { ... on ApiKeyCreated { secret } } }');
+}
+
+async function stagingKey(apiUrl: string): Promise<string> {
+  const created = await graphql(apiUrl, SECRET_KEY, 'mutation { createApiKey(input: { name: "bench staging", kind: public, environmentKey: "staging" }) { ... on ApiKeyCreated { secret } } }');
   return created.createApiKey.secret as string;
 }
 
-const users = Array.from({ length: 200 }, (_, i) => ({ id: `bench-user-${i}`, attributes: i % 3 === 0 ? { companySize: 500 } : {} }));
-const bodies = users.map((user) => JSON.stringify({ query: QUERY, variables: { user } }));
-const placementBodies = users.map((user) => JSON.stringify({ query: ONBOARDINGS, variables: { user } }));
+/** Publish through one node, poll the other until it serves the new version. */
+async function publishToServed(apiA: string, apiB: string): Promise<number[]> {
+  const samples: number[] = [];
+  const body = JSON.stringify({ query: '{ onboarding(user: { id: "propagation" }) { version } }' });
+  const served = async () => {
+    const response = await fetch(`${apiB}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(PUBLIC_KEY) }, body });
+    return ((await response.json()) as { data: { onboarding: { version: number } } }).data.onboarding.version;
+  };
+  for (let i = 0; i < 5; i++) {
+    const before = await served();
+    const draft = await graphql(apiA, SECRET_KEY, '{ flow(key: "self-serve") { draft { revision content } } }');
+    const content = { ...draft.flow.draft.content, welcome: { ...draft.flow.draft.content.welcome, title: `Welcome (${i})` } };
+    await graphql(apiA, SECRET_KEY, 'mutation($content: JSON!, $revision: Int!) { saveDraft(flowKey: "self-serve", content: $content, revision: $revision) { __typename } }', {
+      content, revision: draft.flow.draft.revision,
+    });
+    const started = performance.now();
+    await graphql(apiA, SECRET_KEY, 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename } }');
+    while ((await served()) === before) {
+      if (performance.now() - started > 10_000) throw new Error('The other node did not serve the publish within 10 s');
+    }
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
 
-const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-bench-'));
-const apiPort = await freePort();
-// The API as production runs it: the bundle `pnpm start` builds.
-const built = spawnSync(process.execPath, ['scripts/build-api.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
-if (built.status !== 0) throw new Error('Building the API failed');
-const api = pinned(process.execPath, ['api/dist/main.js'], {
-  DOORSTEP_API_PORT: String(apiPort), DOORSTEP_API_HOST: '127.0.0.1', DOORSTEP_DATA_DIR: dataDir,
-  DOORSTEP_SEED_PUBLIC_KEY: PUBLIC_KEY, DOORSTEP_SEED_SECRET_KEY: SECRET_KEY, NODE_ENV: 'production',
-});
-const apiUrl = `http://127.0.0.1:${apiPort}`;
-const children: ChildProcess[] = [api];
-
+const extraLines: string[] = [];
 try {
-  await waitUntilUp(`${apiUrl}/healthz`);
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${PUBLIC_KEY}` };
-  const sample = await fetch(`${apiUrl}/graphql`, { method: 'POST', headers, body: bodies[1] });
-  const sampleBody = await sample.text();
-  const etag = sample.headers.get('etag')!;
+  runtimeBuildOf();
+  const pgUrl = await createDatabase();
+  const apiUrl = await startApi({ DATABASE_URL: pgUrl });
+  const size = await answerSize(apiUrl);
+  const trackSize = 60;
+  await raw('raw, same bytes', size);
+  if (CASES.has('etag')) await raw('raw 304', 0, 304);
 
-  const rawPort = await freePort();
-  const raw = pinned(process.execPath, ['--import', 'tsx', 'bench/raw-baseline.ts', String(sampleBody.length)], { PORT: String(rawPort) });
-  children.push(raw);
-  await waitUntilUp(`http://127.0.0.1:${rawPort}/`);
-
-  // Staging gets the same demo flows plus banner flows with frequency caps, and its own public key:
-  // the same request measured with and without other placements, alternately, to cancel drift.
-  const stagingKey = await preparePlacements(apiUrl);
-  const stagingHeaders = { ...headers, authorization: `Bearer ${stagingKey}` };
-  // GraphQL errors come with status 200: each kind of request must answer what it should first.
-  for (const [body, requestHeaders, field] of [[bodies[0], stagingHeaders, 'onboarding'], [placementBodies[0], stagingHeaders, 'onboardings']] as const) {
-    const answer = await (await fetch(`${apiUrl}/graphql`, { method: 'POST', headers: requestHeaders, body })).json() as { data?: Record<string, unknown>; errors?: unknown };
-    if (answer.errors || !answer.data?.[field]) throw new Error(`Bench request failed: ${JSON.stringify(answer)}`);
+  if (CASES.has('distinct')) {
+    results.push(await distinct(apiUrl, 'onboarding, client document', ONBOARDING_DOCUMENT, 'PostgreSQL'));
+    results.push(await distinct(apiUrl, 'onboarding, same selection via yoga', YOGA_DOCUMENT, 'PostgreSQL'));
+  }
+  if (CASES.has('returning')) {
+    results.push(await returning(apiUrl, 'onboarding, client document', ONBOARDING_DOCUMENT));
+    results.push(await returning(apiUrl, 'onboarding, same selection via yoga', YOGA_DOCUMENT));
+  }
+  if (CASES.has('etag')) {
+    results.push(await unchanged(apiUrl, 'onboarding, client document', ONBOARDING_DOCUMENT));
+    results.push(await unchanged(apiUrl, 'onboarding, same selection via yoga', YOGA_DOCUMENT));
+  }
+  if (CASES.has('track')) {
+    await raw('raw, same bytes (track)', trackSize);
+    results.push(await track(apiUrl));
+  }
+  if (CASES.has('flows')) {
+    const key = await stagingKey(apiUrl);
+    let published = 0;
+    for (const count of [10, 100, 1000]) {
+      await publishFlows(apiUrl, count, published);
+      published = count;
+      const result = await returning(apiUrl, `onboarding, ${count} flows and segments before the match`, ONBOARDING_DOCUMENT, key);
+      results.push(result);
+    }
+    const [ten, , thousand] = results.slice(-3);
+    extraLines.push(`p50 at 1,000 flows: ${thousand.p50} ms, at 10: ${ten.p50} ms (${(thousand.p50 / Math.max(ten.p50, 1)).toFixed(2)}x; target at most 1.5x)`);
+  }
+  if (CASES.has('nodes')) {
+    const apiB = await startApi({ DATABASE_URL: pgUrl });
+    const samples = (await publishToServed(apiUrl, apiB)).sort((a, b) => a - b);
+    extraLines.push(`Publish through one node to served by the other (5 publishes): median ${samples[2].toFixed(0)} ms, max ${samples[4].toFixed(0)} ms (target under 1 s)`);
+  }
+  if (CASES.has('pglite')) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-bench-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const pgliteUrl = await startApi({ DOORSTEP_DATA_DIR: dataDir });
+    results.push(await distinct(pgliteUrl, 'onboarding, client document', ONBOARDING_DOCUMENT, 'PGlite'));
+    results.push(await distinct(pgliteUrl, 'onboarding, same selection via yoga', YOGA_DOCUMENT, 'PGlite'));
   }
 
-  let next = 0;
-  const everyUser = (name: string, requestHeaders: Record<string, string>, requestBodies = bodies) => load(name, {
-    url: `${apiUrl}/graphql`, method: 'POST', headers: requestHeaders,
-    requests: [{ setupRequest: (req) => ({ ...req, body: requestBodies[next++ % requestBodies.length] }) }],
+  const rows = results.map((r) => {
+    const base = baselines.get(r.baseline)!;
+    return `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / base).toFixed(3)}x | ${r.p50} | ${r.p99} | ${r.failed} of ${r.requests} |`;
   });
-  const withoutPlacements: Array<Awaited<ReturnType<typeof load>>> = [];
-  const withPlacements: Array<Awaited<ReturnType<typeof load>>> = [];
-  const results = [
-    await load('raw node:http (baseline)', { url: `http://127.0.0.1:${rawPort}/`, method: 'POST', body: bodies[1], headers }),
-    await everyUser('onboarding, 200 users (POST)', headers),
-    await load('onboarding, unchanged (304 via ETag)', {
-      url: `${apiUrl}/graphql`, method: 'POST', body: bodies[1], headers: { ...headers, 'if-none-match': etag },
-    }),
-  ];
-  for (let round = 0; round < 2; round++) {
-    withoutPlacements.push(await everyUser('onboarding, main only', headers));
-    withPlacements.push(await everyUser('onboarding, main beside 3 capped banners', stagingHeaders));
-  }
-  const average = (runs: typeof withPlacements, name: string) => ({
-    name, rps: runs.reduce((sum, r) => sum + r.rps, 0) / runs.length, p50: Math.max(...runs.map((r) => r.p50)),
-    p99: Math.max(...runs.map((r) => r.p99)), non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
-  });
-  results.push(average(withoutPlacements, 'onboarding, no other placement (avg 2)'), average(withPlacements, 'onboarding, + 3 capped banners (avg 2)'));
-  results.push(await everyUser('onboardings [main, banner], 200 users', stagingHeaders, placementBodies));
-
-  const baseline = results[0].rps;
-  console.log(`\nRuntime benchmark: ${DURATION_S}s per case, ${CONNECTIONS} connections, response ${sampleBody.length} B, ${hasTaskset ? 'server on core 0, load on core 1' : 'no taskset: cores not pinned'}`);
-  console.log('case'.padEnd(40), 'req/s'.padStart(9), 'vs raw'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'non-2xx*'.padStart(9));
-  for (const r of results) {
-    console.log(r.name.padEnd(40), r.rps.toFixed(0).padStart(9), `${(r.rps / baseline).toFixed(3)}x`.padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), String(r.non2xx).padStart(9));
-  }
-  console.log('* autocannon counts 304 Not Modified as non-2xx: there, every response should be one.');
-  const [without, withBanners] = results.slice(-3, -1);
-  console.log(`Placements: onboarding with 3 capped banner flows published beside main at ${(withBanners.rps / without.rps).toFixed(3)}x the throughput without (target: within 10%).`);
+  const packageVersion = (pkg: string) => {
+    try { return JSON.parse(readFileSync(join(REPO_ROOT, 'api', 'node_modules', pkg, 'package.json'), 'utf8')).version as string; } catch { return '?'; }
+  };
+  const postgresVersion = await (async () => {
+    const client = new pg.Client({ connectionString: ADMIN_URL });
+    await client.connect();
+    const { rows: [row] } = await client.query('SHOW server_version');
+    await client.end();
+    return row.server_version as string;
+  })();
+  const report = [
+    '# Runtime benchmark',
+    '',
+    `Run ${new Date().toISOString()} by \`pnpm bench\` on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, PostgreSQL ${postgresVersion},`,
+    `graphql-yoga ${packageVersion('graphql-yoga')}, Prisma ${packageVersion('@prisma/client')}, PGlite ${packageVersion('@electric-sql/pglite')}.`,
+    `${DURATION_S} s per case after 1 s of warm-up, ${CONNECTIONS} connections, ${hasTaskset ? 'servers on core 0 and the load generator on core 1' : 'cores not pinned (no taskset)'};`,
+    `every response body is read, and a GraphQL error (status 200) or an unexpected status counts as failed.`,
+    `The API runs the production build (\`api/dist/main.js\`, NODE_ENV=production). "vs raw" divides by a raw node:http`,
+    `server writing the same number of bytes (or a 304), measured in the same run.`,
+    '',
+    '| case | req/s | vs raw | p50 ms | p99 ms | failed |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    ...extraLines.map((line) => `- ${line}`),
+    '',
+  ].join('\n');
+  console.log(`\n${report}`);
+  if (CASES.size === 7) writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), report);
 } finally {
   for (const child of children) child.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
+  await new Promise((r) => setTimeout(r, 500));
+  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
 }

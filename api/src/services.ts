@@ -35,7 +35,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
     snapshots,
     streams: new EventStreamHub(snapshots, options.eventStreamLimits),
     profiles,
-    serves: new ServeRecorder(db.prisma, profiles),
+    serves: new ServeRecorder(db, profiles),
   };
   services.bus.subscribe((change) => {
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);

@@ -1,5 +1,7 @@
 import type { TAttributes, TStoredProgress } from '@doorstep/schema';
 import type { TDatabase } from '../db/database.ts';
+import { ProfileReader } from '../db/profile-reads.ts';
+import { insertFirstSightings } from '../db/runtime-writes.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { TProfilesChange } from './change-bus.ts';
 import { ProfileNotices } from './profile-notices.ts';
@@ -17,41 +19,6 @@ export type TProfileState = {
 // Shared by every unknown user, so it must never be mutated; its maps are only ever read.
 const EMPTY_STATE: Readonly<TProfileState> = Object.freeze({ answers: {}, progress: new Map(), exposures: new Map(), servedFlows: new Map<string, number>() });
 
-type TProfileRow = {
-  found: boolean;
-  answers: TAttributes | null;
-  progress: Array<TStoredProgress & { flowKey: string }>;
-  exposures: Array<[experimentKey: string, variantKey: string]>;
-  serves: Array<[flowKey: string, servedAtMs: number]>;
-};
-
-/**
- * A user's whole state in one round trip, each part through its own index: the profile by
- * (environment, external id), its progress by profile, exposures by the primary key of the
- * environment's running experiments, first serves by (environment, user). Times as epoch ms.
- */
-const PROFILE_SQL = `
-SELECT
-  p."id" IS NOT NULL AS "found",
-  p."answers",
-  COALESCE((
-    SELECT json_agg(json_build_object(
-      'flowKey', f."key", 'started', fp."started",
-      'completedStepIds', COALESCE(fp."completedStepIds", '{}'), 'checkedItemIds', COALESCE(fp."checkedItemIds", '{}'),
-      'completed', fp."completed", 'dismissed', fp."dismissed", 'exited', fp."exited", 'version', fp."version",
-      'dismissedAt', (extract(epoch FROM fp."dismissedAt") * 1000)::float8))
-    FROM "FlowProgress" fp JOIN "Flow" f ON f."id" = fp."flowId"
-    WHERE fp."profileId" = p."id"), '[]') AS "progress",
-  COALESCE((
-    SELECT json_agg(json_build_array(x."key", e."variantKey"))
-    FROM "Experiment" x JOIN "Exposure" e ON e."experimentId" = x."id" AND e."userId" = $2
-    WHERE x."environmentId" = $1::uuid AND x."status" = 'running'), '[]') AS "exposures",
-  COALESCE((
-    SELECT json_agg(json_build_array(s."flowKey", (extract(epoch FROM s."servedAt") * 1000)::float8))
-    FROM "FlowServe" s WHERE s."environmentId" = $1::uuid AND s."userId" = $2), '[]') AS "serves"
-FROM (SELECT 1) AS "one"
-LEFT JOIN "UserProfile" p ON p."environmentId" = $1::uuid AND p."externalId" = $2`;
-
 export type TProfileStoreOptions = { maxEntries?: number; ttlMs?: number; flushIntervalMs?: number };
 
 /**
@@ -64,6 +31,7 @@ export class ProfileStore {
   /** Reads under way, shared by concurrent requests for one user; `stale` once a change overtakes one. */
   private readonly loading = new Map<string, { stale: boolean; promise: Promise<TProfileState> }>();
   private readonly notices: ProfileNotices;
+  private readonly reader: ProfileReader;
   /** Serves and exposures known to this process, kept across an invalidation until the reload merges them. */
   private readonly carried = new Map<string, Pick<TProfileState, 'servedFlows' | 'exposures'>>();
   private readonly firstSeen: BatchWriter<{ environmentId: string; externalId: string }>;
@@ -72,9 +40,10 @@ export class ProfileStore {
 
   constructor(private readonly db: TDatabase, publish: (change: TProfilesChange) => Promise<void>, options: TProfileStoreOptions = {}) {
     this.notices = new ProfileNotices(publish);
+    this.reader = new ProfileReader(db);
     this.maxEntries = options.maxEntries ?? 50_000;
     this.ttlMs = options.ttlMs ?? 3_000;
-    this.firstSeen = new BatchWriter((data) => db.prisma.userProfile.createMany({ data, skipDuplicates: true }), {
+    this.firstSeen = new BatchWriter((rows) => insertFirstSightings(db, rows), {
       label: 'first-seen profiles', intervalMs: options.flushIntervalMs,
     });
   }
@@ -172,7 +141,7 @@ export class ProfileStore {
   }
 
   private async load(environmentId: string, externalId: string): Promise<TProfileState> {
-    const [row] = await this.db.query<TProfileRow>(PROFILE_SQL, [environmentId, externalId]);
+    const row = await this.reader.read(environmentId, externalId);
     const exposures = new Map(row.exposures);
     const servedFlows = new Map(row.serves);
     if (!row.found) {

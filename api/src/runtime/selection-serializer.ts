@@ -20,8 +20,8 @@ export type TSerialize = (value: unknown, out: TAnswerWriter) => void;
 const SHARED_PARTS = new Set(['Onboarding.welcome', 'Onboarding.steps', 'Onboarding.questions', 'Onboarding.checklist', 'Onboarding.activation', 'Onboarding.flow']);
 
 /** Fields not resolved by reading the property of the same name (see schema/runtime.ts). */
-const COMPUTED: Record<string, (source: any) => unknown> = {
-  'Onboarding.variant': (onboarding) => onboarding.variant?.key ?? null,
+const COMPUTED: Record<string, (source: TSource) => unknown> = {
+  'Onboarding.variant': (onboarding) => (onboarding.variant as { key: string } | null)?.key ?? null,
 };
 
 /** The types a runtime answer is made of; anything else is left to yoga. */
@@ -31,7 +31,8 @@ const RUNTIME_TYPES = new Set([
 
 export class NotCompilable extends Error {}
 
-type TField = { key: string; write: (source: any, out: TAnswerWriter) => void };
+type TSource = Record<string, unknown>;
+type TField = { key: string; write: (source: TSource, out: TAnswerWriter) => void };
 
 /**
  * Compiles a validated selection on a runtime type. Refuses (NotCompilable) what would need the
@@ -52,7 +53,7 @@ export function compileSelection(
     const field = type.getFields()[fieldName];
     if (!field || field.args.length > 0) throw new NotCompilable(`${type.name}.${fieldName} takes arguments`);
     const coordinate = `${type.name}.${fieldName}`;
-    const read = COMPUTED[coordinate] ?? ((source: any) => source[fieldName]);
+    const read = COMPUTED[coordinate] ?? ((source: TSource) => source[fieldName]);
     const merged: SelectionSetNode = { kind: Kind.SELECTION_SET, selections: nodes.flatMap((node) => node.selectionSet?.selections ?? []) };
     // A list part filtered per user (steps with show-if) is a new array of the shared items.
     const value = compileOutput(field.type, merged, fragments, SHARED_PARTS.has(coordinate));
@@ -67,7 +68,7 @@ export function compileSelection(
     };
   });
   return (source, out) => {
-    for (const field of compiled) field.write(source, out);
+    for (const field of compiled) field.write(source as TSource, out);
     if (compiled.length === 0) { out.body += '{'; out.recipe += '{'; }
     out.body += '}';
     out.recipe += '}';

@@ -1,12 +1,11 @@
 import { evalCondition, evaluationAttributes, type TResolvedOnboarding, type TRuntimeUser } from '@doorstep/schema';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { TDatabase } from '../db/database.ts';
+import { insertExposures, insertFlowServes, type TExposureRow, type TFlowServeRow } from '../db/runtime-writes.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { ProfileStore, TProfileState } from './profile-store.ts';
 import type { TEnvironmentSnapshot } from './snapshot-store.ts';
 
 // Times are the moment of serving, not of the batched insert: activations are counted from them.
-type TExposureRow = { experimentId: string; userId: string; variantKey: string; segmentKeys: string[]; exposedAt: Date };
-type TFlowServeRow = { environmentId: string; flowKey: string; userId: string; segmentKeys: string[]; servedAt: Date };
 
 /**
  * Records, off the request path and in batches, the first time a user is served a flow and the
@@ -18,9 +17,9 @@ export class ServeRecorder {
   private readonly exposures: BatchWriter<TExposureRow>;
   private readonly flowServes: BatchWriter<TFlowServeRow>;
 
-  constructor(prisma: PrismaClient, private readonly profiles: ProfileStore) {
-    this.exposures = new BatchWriter((data) => prisma.exposure.createMany({ data, skipDuplicates: true }), { label: 'exposures' });
-    this.flowServes = new BatchWriter((data) => prisma.flowServe.createMany({ data, skipDuplicates: true }), { label: 'flow serves' });
+  constructor(db: TDatabase, private readonly profiles: ProfileStore) {
+    this.exposures = new BatchWriter((rows) => insertExposures(db, rows), { label: 'exposures' });
+    this.flowServes = new BatchWriter((rows) => insertFlowServes(db, rows), { label: 'flow serves' });
   }
 
   record(snapshot: TEnvironmentSnapshot, user: TRuntimeUser, served: TResolvedOnboarding, profile: TProfileState): void {
