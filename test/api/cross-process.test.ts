@@ -6,6 +6,7 @@ import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
 import { postGraphQL, startApiProcess, type TApiProcess } from '../support/process.ts';
 
+const TRACK = 'mutation($events: [TrackEventInput!]!) { track(events: $events) { accepted duplicates } }';
 const WELCOME = '{ onboarding(user: { id: "x" }) { version welcome { title } } }';
 
 async function waitFor(check: () => Promise<boolean>, deadlineMs: number): Promise<number> {
@@ -65,5 +66,26 @@ describe('two API processes on one PostgreSQL', () => {
     expect((await postGraphQL(other.url, secret, WELCOME)).data.onboarding).not.toBeNull();
     await gqlHere(ws.secretKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }', { id: apiKey.id });
     await waitFor(async () => (await postGraphQL(other.url, secret, WELCOME)).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED', 1_000);
+  });
+
+  it('should route a user by an answer sent to the other process on their next onboarding here', async () => {
+    const query = '{ onboarding(user: { id: "answers-elsewhere" }) { flow { key } } }';
+    // Cached here first: only the other process's notice can make this process read it again in time.
+    expect((await gqlHere(ws.publicKey, query)).data.onboarding.flow.key).toBe('self-serve');
+    const answered = await postGraphQL(other.url, ws.publicKey, TRACK, { events: [
+      { id: 'answer-elsewhere', userId: 'answers-elsewhere', name: 'question_answered', flowKey: 'self-serve', questionId: 'company-size', value: 900 },
+    ] });
+    expect(answered.data.track.accepted).toBe(1);
+    const took = await waitFor(async () => (await gqlHere(ws.publicKey, query)).data.onboarding.flow.key === 'sales-assisted', 1_000);
+    expect(took).toBeLessThan(1_000);
+  });
+
+  it('should store events sent to both processes exactly once', async () => {
+    const events = Array.from({ length: 40 }, (_, i) => ({ id: `both-${i}`, userId: `both-user-${i % 4}`, name: i % 2 ? 'report_viewed' : 'first_event_received' }));
+    const [here, there] = await Promise.all([gqlHere(ws.publicKey, TRACK, { events }), postGraphQL(other.url, ws.publicKey, TRACK, { events })]);
+    expect(here.data.track.accepted + there.data.track.accepted).toBe(80);
+    expect(here.data.track.duplicates + there.data.track.duplicates).toBe(40);
+    const stored = await db.prisma.event.count({ where: { clientEventId: { startsWith: 'both-' } } });
+    expect(stored).toBe(40);
   });
 });

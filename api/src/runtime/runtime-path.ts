@@ -38,6 +38,8 @@ type TRuntimeRequest = { query: string; variables: Record<string, unknown>; oper
  * an origin the key refuses), is left to yoga, which then gives the answer or the error.
  */
 export class RuntimePath {
+  /** Requests this path answered (the rest went to yoga): for tests and operators. */
+  answered = 0;
   private readonly validated = new Set<string>();
   private readonly compiled = new Map<string, TCompiledDocument | null>();
 
@@ -87,6 +89,7 @@ export class RuntimePath {
     const headers: Record<string, string> = { 'cache-control': 'private, no-cache', etag, vary: 'Authorization' };
     const origin = req.headers.origin;
     if (origin) Object.assign(headers, corsHeaders(origin));
+    this.answered++;
     if (matches(req.headers['if-none-match'], etag)) {
       res.writeHead(304, headers).end();
       return true;

@@ -1,0 +1,196 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type TApp } from '../../api/src/app.ts';
+import type { TDatabase } from '../../api/src/db/database.ts';
+import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
+import { listen } from '../../api/src/server.ts';
+import { ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from '../../sdk/src/documents.ts';
+import { useTestApi, useTestWorkspace } from '../support/api.ts';
+import { createTestDatabase, DATABASE_KINDS, type TTestDatabase } from '../support/databases.ts';
+import { launchedExperiment } from '../support/experiments.ts';
+import { freePort } from '../support/process.ts';
+import { publishTitle } from '../support/publish.ts';
+
+const PLACEMENTS_DOCUMENT = `query Placements($user: OnboardingUserInput!, $locale: String) {
+  onboardings(user: $user, locale: $locale) { __typename placement variant flow { key } ...Texts progress { completed dismissed completedStepIds } }
+} fragment Texts on Onboarding { welcome { title bodyHtml } steps { title body cta { url } } }`;
+const ALIASED_DOCUMENT = `query($user: OnboardingUserInput!, $placement: String) {
+  served: onboarding(user: $user, placement: $placement) { v: version flow { key name } activation { event } checklist { items { id } } }
+}`;
+
+describe.each(DATABASE_KINDS)('the runtime fast path on %s', (kind) => {
+  const api = useTestApi(kind);
+  const ws = useTestWorkspace(api);
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    server = await listen(api.app, await freePort(), '127.0.0.1');
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const post = (key: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, body: JSON.stringify({ query, variables }) });
+  const viaYoga = async (key: string, query: string, variables: Record<string, unknown>) =>
+    (await api.request(key, { query, variables }, { accept: 'application/json' })).text();
+
+  /** Personal text and a step shown only to some users, so shared and per-user parts both appear. */
+  async function publishPersonalFlow(): Promise<void> {
+    const { draft } = (await api.gql(ws.secretKey, '{ flow(key: "developer-quickstart") { draft { revision content } } }')).data.flow;
+    const content = structuredClone(draft.content);
+    content.welcome.title = 'Ship it, {{firstName|friend}}';
+    content.steps[1].showIf = { plan: 'pro' };
+    await api.gql(ws.secretKey, 'mutation($c: JSON!, $r: Int!) { saveDraft(flowKey: "developer-quickstart", revision: $r, content: $c) { __typename } }', { c: content, r: draft.revision });
+    const published = await api.gql(ws.secretKey, 'mutation { publishFlow(flowKey: "developer-quickstart", environmentKey: "production") { __typename } }');
+    expect(published.data.publishFlow.__typename).toBe('FlowRelease');
+  }
+
+  /** Users across attributes, locales, experiment variants and progress states. */
+  async function generatedUsers(): Promise<Array<{ user: Record<string, unknown>; locale: string | null }>> {
+    const users = Array.from({ length: 36 }, (_, i) => ({
+      user: {
+        id: `gen-${i}`,
+        attributes: {
+          ...(i % 3 === 0 ? { role: 'developer' } : {}), ...(i % 4 === 1 ? { companySize: 500 } : {}), ...(i % 2 === 0 ? { plan: 'pro' } : {}),
+          ...(i % 5 === 0 ? { firstName: `Ann <${i}> "é"` } : {}),
+        },
+      },
+      locale: [null, 'fr', 'de', 'fr-CA'][i % 4],
+    }));
+    const events = users.flatMap(({ user }, i) => {
+      const userId = user.id as string;
+      const id = (name: string) => `${userId}-${name}`;
+      switch (i % 6) {
+        case 1: return [{ id: id('start'), userId, name: 'flow_started', flowKey: 'self-serve' }];
+        case 2: return [{ id: id('start'), userId, name: 'flow_started', flowKey: 'self-serve' }, { id: id('ev'), userId, name: 'first_event_received' }];
+        case 3: return [{ id: id('dismiss'), userId, name: 'flow_dismissed', flowKey: 'self-serve' }];
+        case 4: return [{ id: id('answer'), userId, name: 'question_answered', flowKey: 'self-serve', questionId: 'company-size', value: 900 }];
+        case 5: return [{ id: id('done'), userId, name: 'flow_completed', flowKey: 'whats-new-sharing' }];
+        default: return [];
+      }
+    });
+    const tracked = await api.gql(ws.publicKey, TRACK_DOCUMENT, { events });
+    expect(tracked.errors).toBeUndefined();
+    return users;
+  }
+
+  it('should answer every generated user byte for byte as yoga does, for the client document and others', async () => {
+    await launchedExperiment(api, ws, 'fast-path-test');
+    await publishPersonalFlow();
+    const users = await generatedUsers();
+    const before = api.app.runtime.answered;
+    let compared = 0;
+    for (const [document, extra] of [[ONBOARDING_DOCUMENT, {}], [PLACEMENTS_DOCUMENT, {}], [ALIASED_DOCUMENT, { placement: 'banner' }]] as const) {
+      for (const { user, locale } of users) {
+        const variables = { user, locale, ...extra };
+        const expected = await viaYoga(ws.publicKey, document, variables);
+        const response = await post(ws.publicKey, document, variables);
+        expect(await response.text(), `${user.id} ${document.slice(0, 30)}`).toBe(expected);
+        expect(JSON.parse(expected).errors).toBeUndefined();
+        compared++;
+      }
+    }
+    // Each document's first request registers it through yoga; every later one took the fast path.
+    expect(api.app.runtime.answered - before).toBe(compared);
+  });
+
+  it('should leave to yoga what it does not compile, with yoga\'s errors', async () => {
+    const badUser = await post(ws.publicKey, ONBOARDING_DOCUMENT, { user: { id: '' } });
+    expect((await badUser.json()).errors[0].extensions.code).toBe('VALIDATION');
+    const withDirective = ONBOARDING_DOCUMENT.replace('progress {', 'progress @skip(if: false) {');
+    const before = api.app.runtime.answered;
+    for (let i = 0; i < 2; i++) expect((await (await post(ws.publicKey, withDirective, { user: { id: 'u' } })).json()).data.onboarding.progress).toBeDefined();
+    const secret = await post(ws.secretKey, ONBOARDING_DOCUMENT, { user: { id: 'u' } });
+    expect((await secret.json()).errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(api.app.runtime.answered).toBe(before);
+  });
+
+  it('should answer 304 until the answer changes, then a new ETag', async () => {
+    const variables = { user: { id: 'etag-user' } };
+    await post(ws.publicKey, ONBOARDING_DOCUMENT, variables);
+    const first = await post(ws.publicKey, ONBOARDING_DOCUMENT, variables);
+    const etag = first.headers.get('etag')!;
+    await first.text();
+    const same = await post(ws.publicKey, ONBOARDING_DOCUMENT, variables, { 'if-none-match': etag });
+    expect(same.status).toBe(304);
+    // Progress changes the answer: a step done.
+    await api.gql(ws.publicKey, TRACK_DOCUMENT, { events: [
+      { id: 'etag-1', userId: 'etag-user', name: 'flow_started', flowKey: 'self-serve' },
+      { id: 'etag-2', userId: 'etag-user', name: 'step_completed', flowKey: 'self-serve', stepId: 'about-you' },
+    ] });
+    const progressed = await post(ws.publicKey, ONBOARDING_DOCUMENT, variables, { 'if-none-match': etag });
+    expect(progressed.status).toBe(200);
+    const progressedTag = progressed.headers.get('etag')!;
+    expect((await progressed.json()).data.onboarding.progress.completedStepIds).toEqual(['about-you']);
+    // An event that changes nothing the answer shows keeps the ETag.
+    await api.gql(ws.publicKey, TRACK_DOCUMENT, { events: [{ id: 'etag-3', userId: 'etag-user', name: 'report_viewed' }] });
+    expect((await post(ws.publicKey, ONBOARDING_DOCUMENT, variables, { 'if-none-match': progressedTag })).status).toBe(304);
+    // A publish changes the answer of a user who has not started the flow; one mid-flow keeps
+    // their version (in-flight: keep), so their answer and its ETag stay.
+    const fresh = { user: { id: 'etag-fresh' } };
+    await post(ws.publicKey, ONBOARDING_DOCUMENT, fresh);
+    const freshTag = (await post(ws.publicKey, ONBOARDING_DOCUMENT, fresh)).headers.get('etag')!;
+    await publishTitle(api.gql, ws.secretKey, 'A new welcome');
+    const republished = await post(ws.publicKey, ONBOARDING_DOCUMENT, fresh, { 'if-none-match': freshTag });
+    expect(republished.status).toBe(200);
+    expect((await republished.json()).data.onboarding.welcome.title).toBe('A new welcome');
+    expect((await post(ws.publicKey, ONBOARDING_DOCUMENT, variables, { 'if-none-match': progressedTag })).status).toBe(304);
+  });
+
+  it('should give the same ETag for the same answer across users and snapshot rebuilds', async () => {
+    const tags = [];
+    for (const id of ['same-a', 'same-b']) {
+      await post(ws.publicKey, ONBOARDING_DOCUMENT, { user: { id } });
+      const response = await post(ws.publicKey, ONBOARDING_DOCUMENT, { user: { id } });
+      await response.text();
+      tags.push(response.headers.get('etag'));
+      api.app.services.snapshots.invalidateAll();
+    }
+    expect(tags[0]).toBe(tags[1]);
+  });
+});
+
+describe.each(DATABASE_KINDS)('the warm runtime path on %s', (kind) => {
+  let database: TTestDatabase;
+  let app: TApp;
+  let server: Server;
+  let url: string;
+  let ws: TSeedResult;
+  const counts = { raw: 0, prisma: 0 };
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    ws = await seedDemo(database.db.prisma);
+    const { db } = database;
+    // Every query the API can send goes through one of these two: raw reads and writes, or Prisma.
+    const counted: TDatabase = {
+      ...db,
+      query: (sql, params) => { counts.raw++; return db.query(sql, params); },
+      prisma: db.prisma.$extends({ query: { $allOperations: ({ args, query }) => { counts.prisma++; return query(args); } } }) as unknown as TDatabase['prisma'],
+    };
+    app = await createApp({ db: counted });
+    server = await listen(app, await freePort(), '127.0.0.1');
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await app.close();
+    await database.drop();
+  });
+
+  it('should serve a returning user without any database query', async () => {
+    const body = JSON.stringify({ query: ONBOARDING_DOCUMENT, variables: { user: { id: 'warm-user', attributes: { plan: 'pro' } }, locale: 'fr' } });
+    const post = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.publicKey}` }, body });
+    for (let i = 0; i < 2; i++) await (await post()).text();
+    await Promise.all([app.services.profiles.flush(), app.services.serves.flush()]);
+    const before = { ...counts };
+    expect(before.raw).toBeGreaterThan(0);
+    expect(before.prisma).toBeGreaterThan(0);
+    for (let i = 0; i < 20; i++) {
+      const response = await post();
+      expect((await response.json()).data.onboarding.locale).toBe('fr');
+    }
+    expect(counts).toEqual(before);
+  });
+});
