@@ -86,6 +86,11 @@ export class ProfileStore {
     this.notices.add(environmentId, externalIds);
   }
 
+  /** Users whose state this process already holds (it wrote it): only the other processes must reload them. */
+  announce(environmentId: string, externalIds: readonly string[]): void {
+    this.notices.add(environmentId, externalIds);
+  }
+
   /**
    * Reloads the profile on its next read. What this process served meanwhile (first serves,
    * exposures) may still wait in the serve recorder's batch, so it is carried over to the reload:

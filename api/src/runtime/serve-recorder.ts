@@ -16,10 +16,19 @@ import type { TEnvironmentSnapshot } from './snapshot-store.ts';
 export class ServeRecorder {
   private readonly exposures: BatchWriter<TExposureRow>;
   private readonly flowServes: BatchWriter<TFlowServeRow>;
+  private readonly environmentOfExperiment = new Map<string, string>();
 
   constructor(db: TDatabase, private readonly profiles: ProfileStore) {
-    this.exposures = new BatchWriter((rows) => insertExposures(db, rows), { label: 'exposures' });
-    this.flowServes = new BatchWriter((rows) => insertFlowServes(db, rows), { label: 'flow serves' });
+    // Once written, other API processes are told, so their cached profiles count these serves (caps)
+    // and keep these variants within milliseconds rather than when their cache entries expire.
+    this.exposures = new BatchWriter(async (rows) => {
+      await insertExposures(db, rows);
+      for (const [environmentId, userIds] of byEnvironment(rows, (row) => this.environmentOfExperiment.get(row.experimentId))) profiles.announce(environmentId, userIds);
+    }, { label: 'exposures' });
+    this.flowServes = new BatchWriter(async (rows) => {
+      await insertFlowServes(db, rows);
+      for (const [environmentId, userIds] of byEnvironment(rows, (row) => row.environmentId)) profiles.announce(environmentId, userIds);
+    }, { label: 'flow serves' });
   }
 
   record(snapshot: TEnvironmentSnapshot, user: TRuntimeUser, served: TResolvedOnboarding, profile: TProfileState): void {
@@ -36,6 +45,7 @@ export class ServeRecorder {
       this.profiles.rememberServedFlow(environmentId, userId, served.flow.key, now.getTime());
     }
     if (experimentId && served.variant) {
+      this.environmentOfExperiment.set(experimentId, environmentId);
       this.exposures.add(`${experimentId}\u0000${userId}`, { experimentId, userId, variantKey: served.variant.key, segmentKeys, exposedAt: now });
       this.profiles.rememberExposure(environmentId, userId, served.variant.experimentKey, served.variant.key);
     }
@@ -44,4 +54,16 @@ export class ServeRecorder {
   async flush(): Promise<void> {
     await Promise.all([this.exposures.flush(), this.flowServes.flush()]);
   }
+}
+
+function byEnvironment<T extends { userId: string }>(rows: T[], environmentOf: (row: T) => string | undefined): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  for (const row of rows) {
+    const environmentId = environmentOf(row);
+    if (!environmentId) continue;
+    const ids = users.get(environmentId);
+    if (ids) ids.push(row.userId);
+    else users.set(environmentId, [row.userId]);
+  }
+  return users;
 }
