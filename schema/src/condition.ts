@@ -44,7 +44,7 @@ function evalAnd(attributes: unknown, conditions: TCondition[], savedGroups: TSa
   return conditions.every((c) => evalCondition(attributes, c, savedGroups));
 }
 
-function getPath(value: unknown, path: string): unknown {
+export function getPath(value: unknown, path: string): unknown {
   let current = value;
   for (const part of path.split('.')) {
     if (current !== null && typeof current === 'object' && part in (current as object)) {

@@ -9,6 +9,7 @@ export * from './markdown.ts';
 export * from './localize.ts';
 export * from './personalize.ts';
 export * from './resolve.ts';
+export * from './audience-index.ts';
 export * from './completion.ts';
 export * from './answers.ts';
 export * from './local-runtime.ts';

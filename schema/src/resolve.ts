@@ -1,3 +1,4 @@
+import { candidateFlows, type TAudienceIndex } from './audience-index.ts';
 import { evalCondition, type TAttributes, type TCondition, type TSavedGroups } from './condition.ts';
 import { runExperiment } from './experiment.ts';
 import type { TNamespace } from './hashing.ts';
@@ -48,6 +49,8 @@ export type TRuntimeSnapshot = {
   placements?: ReadonlyMap<string, TPlacementCaps>;
   /** The flows of each placement, in priority order: built once per snapshot so serving a placement skips the others. */
   byPlacement?: ReadonlyMap<string, TPublishedFlow[]>;
+  /** Each placement's flows indexed by the attribute values their audiences require (`indexAudiences`). */
+  audienceIndex?: ReadonlyMap<string, TAudienceIndex<TPublishedFlow>>;
 };
 
 /** Groups a snapshot's flows (highest priority first) by placement, keeping their order. */
@@ -103,6 +106,8 @@ export type TResolveOptions = {
   servedAtFor?: (flowKey: string) => number | undefined;
   /** The time caps are measured from (ms since epoch); now by default. */
   now?: number;
+  /** Every flow the user has progress in, when the caller has them at hand: lets serving skip flows the user never began. */
+  progress?: ReadonlyMap<string, TStoredProgress>;
 };
 
 /** The variant of a flow's experiment this user gets, or null when they are not in it. */
@@ -209,12 +214,16 @@ function decide(snapshot: TRuntimeSnapshot, user: TRuntimeUser, options: TResolv
     decisions?.push({ flowKey: flow.key, name: flow.name, placement: placementOf(flow), outcome, detail });
   // The debug view explains every flow; serving only needs the placement's own.
   const inPlacement = snapshot.byPlacement?.get(placement) ?? snapshot.flows.filter((flow) => placementOf(flow) === placement);
-  const stoppedBy = inPlacement.find((flow) => flow.content.afterCompletion === 'stop' && isFinished(progressOf(flow.key)));
+  const index = decisions ? undefined : snapshot.audienceIndex?.get(placement);
+  const stoppedBy = index && options.progress
+    ? firstStopper(index, options.progress)
+    : inPlacement.find((flow) => flow.content.afterCompletion === 'stop' && isFinished(progressOf(flow.key)));
   if (stoppedBy && !decisions) return null;
   const attributes = evaluationAttributes(user);
   let limit: ReturnType<typeof placementLimit> | undefined;
   let served: TResolvedOnboarding | null = null;
-  for (const flow of decisions ? snapshot.flows : inPlacement) {
+  // Serving walks only the flows whose audience the user may match; explaining walks them all.
+  for (const flow of decisions ? snapshot.flows : index ? candidateFlows(index, attributes) : inPlacement) {
     if (placementOf(flow) !== placement) { note(flow, 'other-placement', placementOf(flow)); continue; }
     if (stoppedBy) { note(flow, 'stopped', `${stoppedBy.key} is finished and ends onboarding here (after it: stop)`); continue; }
     const stored = progressOf(flow.key);
@@ -252,6 +261,17 @@ function stepsShown(localized: TLocalizedContent, attributes: TAttributes, saved
     const showIf = localized.steps[index].showIf;
     return !showIf || evalCondition(attributes, showIf, savedGroups);
   });
+}
+
+/** The highest-priority finished flow of the placement that ends it (`afterCompletion: stop`), from the user's own progress. */
+function firstStopper(index: TAudienceIndex<TPublishedFlow>, progress: ReadonlyMap<string, TStoredProgress>): TPublishedFlow | undefined {
+  let first: TPublishedFlow | undefined;
+  for (const [flowKey, stored] of progress) {
+    const flow = index.byKey.get(flowKey);
+    if (!flow || flow.content.afterCompletion !== 'stop' || !isFinished(stored)) continue;
+    if (!first || index.position.get(flow)! < index.position.get(first)!) first = flow;
+  }
+  return first;
 }
 
 function serveFlow(

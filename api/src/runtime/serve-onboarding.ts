@@ -23,6 +23,7 @@ async function prepare(services: TServices, environmentId: string, user: TRuntim
     options: {
       locale,
       progressFor: (flowKey) => profile.progress.get(flowKey),
+      progress: profile.progress,
       stickyVariantFor: (experimentKey) => profile.exposures.get(experimentKey),
       servedAtFor: (flowKey) => profile.servedFlows.get(flowKey),
     },

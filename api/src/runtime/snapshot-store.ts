@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  completionTargets, flowsByPlacement, MAIN_PLACEMENT, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
+  completionTargets, flowsByPlacement, indexAudiences, MAIN_PLACEMENT, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
   type TCompletionTargets, type TCondition, type TFlowContent, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
 } from '@doorstep/schema';
 import type { z } from 'zod';
@@ -268,6 +268,7 @@ export async function buildSnapshot(prisma: PrismaClient, environmentId: string)
     workspaceId: environment.workspaceId,
     flows: sorted,
     byPlacement,
+    audienceIndex: new Map([...byPlacement].map(([placement, placed]) => [placement, indexAudiences(placed)])),
     savedGroups: {},
     placements: new Map(environment.workspace.placements.map(({ key, ...caps }) => [key, caps])),
     placementKeys: [...byPlacement.keys()].sort((a, b) => Number(b === MAIN_PLACEMENT) - Number(a === MAIN_PLACEMENT)),
