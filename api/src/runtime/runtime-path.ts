@@ -13,6 +13,10 @@ import { compileOutput, NotCompilable, type TAnswerWriter, type TSerialize } fro
 import { serveOnboarding, serveOnboardings } from './serve-onboarding.ts';
 
 const RUNTIME_FIELDS = new Set(['onboarding', 'onboardings']);
+// Built once: zod builds a schema's checks when it is created, which per request cost more than the parse.
+const ZOptionalLocale = ZLocale.nullish();
+const ZOptionalPlacement = ZPlacementKey.nullish();
+const ZOptionalPlacements = ZPlacementKeys.nullish();
 /** Far above any runtime document a client sends; longer ones always take yoga's path. */
 const MAX_DOCUMENT_LENGTH = 16_384;
 const MAX_DOCUMENTS = 500;
@@ -103,16 +107,16 @@ export class RuntimePath {
   /** The resolved answer, or undefined when yoga must answer (arguments it would refuse, a failure). */
   private async serve(principal: TPublicPrincipal, fieldName: string, args: Record<string, unknown>): Promise<unknown> {
     const user = ZRuntimeUser.safeParse(args.user);
-    const locale = ZLocale.nullish().safeParse(args.locale);
+    const locale = ZOptionalLocale.safeParse(args.locale);
     if (!user.success || !locale.success || !mayActAs(principal.identitySecret, user.data.id, user.data.hash)) return undefined;
     try {
       if (fieldName === 'onboarding') {
-        const placement = ZPlacementKey.nullish().safeParse(args.placement);
+        const placement = ZOptionalPlacement.safeParse(args.placement);
         if (!placement.success) return undefined;
         const served = await serveOnboarding(this.services, principal.environmentId, user.data, locale.data ?? null, placement.data ?? MAIN_PLACEMENT);
         return served.onboarding;
       }
-      const placements = ZPlacementKeys.nullish().safeParse(args.placements);
+      const placements = ZOptionalPlacements.safeParse(args.placements);
       if (!placements.success) return undefined;
       return await serveOnboardings(this.services, principal.environmentId, user.data, locale.data ?? null, placements.data ?? null);
     } catch {
