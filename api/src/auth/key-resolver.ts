@@ -3,6 +3,13 @@ import { hashApiKey, kindOfSecret } from './api-keys.ts';
 import type { TPrincipal } from './principal.ts';
 
 const CACHE_TTL_MS = 10_000;
+type TCachedPrincipal = { principal: TPrincipal | null; expiresAt: number };
+
+function remember(cache: Map<string, TCachedPrincipal>, tokenHash: string, entry: TCachedPrincipal, maxEntries: number): void {
+  cache.delete(tokenHash);
+  if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+  cache.set(tokenHash, entry);
+}
 const MAX_CACHED = 10_000;
 
 /**
@@ -11,31 +18,35 @@ const MAX_CACHED = 10_000;
  * clear the cache on every node through the change bus.
  */
 export class KeyResolver {
-  private cache = new Map<string, { principal: TPrincipal | null; expiresAt: number }>();
+  // Least recently used first. Tokens that resolve to nothing have their own cache, so a flood of
+  // made-up tokens evicts only other made-up tokens, never the keys apps are using.
+  private readonly known = new Map<string, TCachedPrincipal>();
+  private readonly unknown = new Map<string, TCachedPrincipal>();
   /** Bumped by invalidate(): a lookup that started before must not cache what it read. */
   private generation = 0;
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly prisma: PrismaClient, private readonly maxEntries = MAX_CACHED) {}
 
   async resolve(authorization: string | null): Promise<TPrincipal | null> {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     const kind = token && token.length <= 300 ? kindOfSecret(token) : null;
     if (!token || !kind) return null;
     const tokenHash = hashApiKey(token);
-    const hit = this.cache.get(tokenHash);
-    if (hit && hit.expiresAt > Date.now()) return hit.principal;
+    const hit = this.known.get(tokenHash) ?? this.unknown.get(tokenHash);
+    if (hit && hit.expiresAt > Date.now()) {
+      if (hit.principal) remember(this.known, tokenHash, hit, this.maxEntries);
+      return hit.principal;
+    }
     const generation = this.generation;
     const principal = kind === 'session' ? await this.loadSession(tokenHash) : await this.loadKey(tokenHash);
-    if (generation === this.generation) {
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      this.cache.set(tokenHash, { principal, expiresAt: Date.now() + CACHE_TTL_MS });
-    }
+    if (generation === this.generation) remember(principal ? this.known : this.unknown, tokenHash, { principal, expiresAt: Date.now() + CACHE_TTL_MS }, this.maxEntries);
     return principal;
   }
 
   invalidate(): void {
     this.generation++;
-    this.cache.clear();
+    this.known.clear();
+    this.unknown.clear();
   }
 
   private async loadKey(secretHash: string): Promise<TPrincipal | null> {
