@@ -78,6 +78,26 @@ describe('concurrent writes on postgres', () => {
     expect(broken).toEqual([]);
   });
 
+  describe('references', () => {
+    const ws = useTestWorkspace(api);
+
+    it('should answer with a typed error when a segment is deleted while a new flow targets it', async () => {
+      const broken: string[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const key = `race-${round}-${Date.now()}`;
+        await api.gql(ws.secretKey, 'mutation($i: SegmentInput!) { createSegment(input: $i) { __typename } }', { i: { key, name: key, condition: { plan: 'pro' } } });
+        const [deleted, created] = await Promise.all([
+          api.gql(ws.secretKey, 'mutation($k: String!) { r: deleteSegment(key: $k) { __typename } }', { k: key }),
+          api.gql(ws.secretKey, 'mutation($i: CreateFlowInput!) { r: createFlow(input: $i) { __typename } }', { i: { key, name: key, audience: { segmentKey: key } } }),
+        ]);
+        const outcome = [deleted, created].map((r) => r.data?.r.__typename ?? r.errors?.[0].message).join(', ');
+        // Either the delete went first and the flow's segment is gone, or the flow went first and the delete sees it.
+        if (outcome !== 'Segment, ValidationError' && outcome !== 'ConflictError, Flow') broken.push(`round ${round}: ${outcome}`);
+      }
+      expect(broken).toEqual([]);
+    });
+  });
+
   describe('duplicate keys', () => {
     const ws = useTestWorkspace(api);
     /** What is created, the mutation (aliased `r`), its input for a key, and the field a duplicate is reported at. */
