@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import { z } from 'zod';
+import { storableString } from './text.ts';
 
 export const MAX_MARKDOWN_LENGTH = 4000;
 
@@ -16,8 +16,7 @@ const UNSAFE_LINK = /\]\(\s*<?\s*(?:javascript|vbscript|data|file)\s*:/i;
 const UNSAFE_REFERENCE = /^\s*\[[^\]]+\]:\s*<?\s*(?:javascript|vbscript|data|file)\s*:/im;
 
 /** The safe markdown subset: no raw HTML, no script or data URLs. */
-export const ZMarkdown = z
-  .string()
+export const ZMarkdown = storableString()
   .max(MAX_MARKDOWN_LENGTH)
   .superRefine((text, ctx) => {
     if (RAW_HTML.test(text)) ctx.addIssue({ code: 'custom', message: 'Raw HTML is not allowed; use markdown' });
