@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZCondition } from './condition-schema.ts';
 import { ZMarkdown } from './markdown.ts';
+import { parseTemplate } from './personalize.ts';
 import { storableString } from './text.ts';
 
 export const MAX_STEPS = 20;
@@ -35,9 +36,36 @@ export const ZAttributeName = z
   .max(64)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'Use letters, digits and "_", with "." for nesting');
 
+/**
+ * Where a call to action may lead: an absolute http(s) URL, or a path on the app's own site. Not
+ * `//host/x` or `/\\host/x`, which browsers read as another site, nor any other scheme (javascript:,
+ * data:), nor whitespace or control characters, which browsers drop from the middle of a URL. A URL
+ * with variables must pass both filled in (a value is one percent-encoded component) and with every
+ * variable showing its fallback, which is written as it stands: `/{{team}}/x` with no team is `//x`.
+ */
+export function isSafeCtaUrl(url: string): boolean {
+  const template = parseTemplate(url);
+  if (!template) return isSafeTarget(url);
+  const filled = template.map((part) => (typeof part === 'string' ? part : 'x')).join('');
+  const fallen = template.map((part) => (typeof part === 'string' ? part : part.fallback ?? '')).join('');
+  return isSafeTarget(filled) && isSafeTarget(fallen);
+}
+
+function isSafeTarget(url: string): boolean {
+  if (/[\s\p{Cc}\\]/u.test(url)) return false;
+  if (url.startsWith('/')) return !url.startsWith('//');
+  // The host as written: the URL parser would read `https:///x` as the host x.
+  if (!/^https?:\/\/[^/?#]/i.test(url)) return false;
+  try {
+    return new URL(url).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const ZSafeUrl = storableString()
   .max(2000)
-  .refine((url) => /^(https?:\/\/[^\s]+|mailto:[^\s]+|\/[^\s]*)$/i.test(url), 'Use an http(s) or mailto URL, or a path starting with "/"');
+  .refine(isSafeCtaUrl, 'Use an absolute http(s) URL, or a path on your site starting with a single "/"');
 
 const ZText = (max: number) => storableString().trim().min(1).max(max);
 
