@@ -1,11 +1,14 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, type GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { TContext } from './context.ts';
 import type { TDatabase } from './db/database.ts';
 import { assertOriginAllowed } from './auth/origins.ts';
+import { RequestError } from './errors.ts';
+import { maskedErrors, yogaLogger } from './error-masking.ts';
 import { useETag } from './etag-plugin.ts';
 import { useEventStream } from './events-plugin.ts';
+import { useInputLimits } from './input-limits-plugin.ts';
 import { useOfrep } from './ofrep-plugin.ts';
 import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
 import { schema } from './schema/index.ts';
@@ -38,7 +41,8 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
     graphqlEndpoint: '/graphql',
     graphiql: !options.production,
     landingPage: false,
-    maskedErrors: true,
+    maskedErrors,
+    logging: yogaLogger,
     // server.ts enforces the body limit; yoga's own check cost 40% of the runtime path's throughput.
     maxRequestBodySize: false,
     // Callers authenticate with bearer keys, never cookies, so no credentials are allowed and any
@@ -54,7 +58,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       maxAge: 600,
     }),
     plugins: [
-      ...documentLimits(options.production ?? false), runtime.plugin(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
+      ...documentLimits(options.production ?? false), useInputLimits(), runtime.plugin(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
       ...(options.production ? [disableIntrospection()] : []),
     ],
     context: async ({ request }) => {
@@ -75,14 +79,26 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
 export const DOCUMENT_LIMITS = { depth: 10, cost: 5000, aliases: 15, tokens: 5000, directives: 20 } as const;
 
 function documentLimits(production: boolean): Plugin[] {
+  const refusal = { propagateOnRejection: false, onReject: [refuseOverLimit] };
   return new EnvelopArmor({
-    maxDepth: { n: DOCUMENT_LIMITS.depth },
-    costLimit: { maxCost: DOCUMENT_LIMITS.cost },
-    maxAliases: { n: DOCUMENT_LIMITS.aliases },
-    maxTokens: { n: DOCUMENT_LIMITS.tokens },
-    maxDirectives: { n: DOCUMENT_LIMITS.directives },
+    maxDepth: { n: DOCUMENT_LIMITS.depth, ...refusal },
+    costLimit: { maxCost: DOCUMENT_LIMITS.cost, ...refusal },
+    maxAliases: { n: DOCUMENT_LIMITS.aliases, ...refusal },
+    maxTokens: { n: DOCUMENT_LIMITS.tokens, ...refusal },
+    maxDirectives: { n: DOCUMENT_LIMITS.directives, ...refusal },
     blockFieldSuggestion: { enabled: production },
   }).protect().plugins as Plugin[];
+}
+
+/**
+ * Armor's refusals as LIMIT_EXCEEDED with a 400, without the "Syntax Error:" Armor puts before
+ * them: the document is well formed, only too big. Validation rules report (the caller learns every
+ * limit it broke); the token count runs inside the parser, which only a throw stops.
+ */
+function refuseOverLimit(context: ValidationContext | null, error: GraphQLError): void {
+  const refusal = new RequestError('LIMIT_EXCEEDED', error.message.replace(/^Syntax Error: /, ''));
+  if (!context) throw refusal;
+  context.reportError(refusal);
 }
 
 /** Introspection off in production: the schema is documented in the repository, not probed live. */

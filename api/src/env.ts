@@ -6,7 +6,8 @@ const ZKeyFormat = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{20,200}$`), `Must look like ${prefix}_ followed by at least 20 URL-safe characters`);
 
 export const ZEnv = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** Unset means production: GraphiQL, introspection and field suggestions are for those who ask for development. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   DATABASE_URL: z.string().url().optional(),
   DOORSTEP_DATA_DIR: z.string().min(1).default(join(REPO_ROOT, '.doorstep')),
   DOORSTEP_API_PORT: z.coerce.number().int().min(1).max(65535).default(4000),

@@ -52,6 +52,22 @@ export class RateLimitedError extends DoorstepError {
   }
 }
 
+/**
+ * Refusals of a request as a whole, before any field runs, so never typed results: `BAD_REQUEST`
+ * when it cannot be read (a parameter that is not JSON), `LIMIT_EXCEEDED` when it is over one of the
+ * document or input limits (depth, cost, aliases, tokens, directives, nesting).
+ */
+export const REQUEST_ERROR_CODES = ['BAD_REQUEST', 'LIMIT_EXCEEDED'] as const;
+export type TRequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
+
+/** A request-level refusal: a GraphQL error with a stable code, answered with HTTP 400. */
+export class RequestError extends GraphQLError {
+  constructor(readonly code: TRequestErrorCode, message: string) {
+    // `http` tells yoga the status; it is not sent to the caller.
+    super(message, { extensions: { code, http: { status: 400 } } });
+  }
+}
+
 /** Fails with a ValidationError naming one field, for checks a zod schema cannot make (uniqueness, references). */
 export function invalid(path: string, message: string): never {
   throw new ValidationError([{ path, message }]);

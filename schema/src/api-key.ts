@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZSlug } from './flow-content.ts';
+import { storableString } from './text.ts';
 
 export const ROLES = ['viewer', 'editor', 'publisher', 'admin'] as const;
 export const ZRole = z.enum(ROLES);
@@ -19,7 +20,7 @@ export const ZWebOrigin = z
 export const ZAllowedOrigins = z.array(ZWebOrigin).max(20, 'At most 20 origins per key');
 
 export const ZApiKeyCreateInput = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('public'), name: z.string().trim().min(1).max(80), environmentKey: ZSlug, allowedOrigins: ZAllowedOrigins.default([]) }),
-  z.object({ kind: z.literal('secret'), name: z.string().trim().min(1).max(80), role: ZRole }),
+  z.object({ kind: z.literal('public'), name: storableString().trim().min(1).max(80), environmentKey: ZSlug, allowedOrigins: ZAllowedOrigins.default([]) }),
+  z.object({ kind: z.literal('secret'), name: storableString().trim().min(1).max(80), role: ZRole }),
 ]);
 export type TApiKeyCreateInput = z.output<typeof ZApiKeyCreateInput>;

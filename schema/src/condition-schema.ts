@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONDITION_OPERATORS, LOGICAL_OPERATORS, type TCondition } from './condition.ts';
 import { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';
+import { unstorableText } from './text.ts';
 
 const MAX_DEPTH = 8;
 const MAX_NODES = 200;
@@ -29,12 +30,22 @@ export function checkCondition(condition: unknown): TIssue[] {
       issues.push({ path, message: `Conditions may nest at most ${MAX_DEPTH} levels` });
       return;
     }
+    if (typeof value === 'string') {
+      const problem = unstorableText(value);
+      if (problem) issues.push({ path, message: problem });
+      return;
+    }
     if (Array.isArray(value)) {
       value.forEach((item, i) => visitValue(item, [...path, i], depth + 1));
       return;
     }
     if (value === null || typeof value !== 'object') return;
     for (const [key, inner] of Object.entries(value)) {
+      const badName = unstorableText(key, 'Names');
+      if (badName) {
+        issues.push({ path, message: badName });
+        continue;
+      }
       const unsupported = UNSUPPORTED_OPERATORS.get(key);
       if (unsupported) {
         issues.push({ path: [...path, key], message: unsupported });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZSlug } from './flow-content.ts';
+import { storableString } from './text.ts';
 
 export const DEFAULT_ENVIRONMENTS = [
   { key: 'production', name: 'Production' },
@@ -8,6 +9,6 @@ export const DEFAULT_ENVIRONMENTS = [
 
 export const ZEnvironmentInput = z.object({
   key: ZSlug,
-  name: z.string().trim().min(1).max(80),
+  name: storableString().trim().min(1).max(80),
 });
 export type TEnvironmentInput = z.output<typeof ZEnvironmentInput>;

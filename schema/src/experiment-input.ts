@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZAttributeName, ZSlug } from './flow-content.ts';
+import { storableString } from './text.ts';
 
 export const ZExperimentVariant = z.object({
   key: ZSlug,
@@ -24,13 +25,13 @@ const variantRules = (variants: Array<{ key: string; weight: number }>, ctx: z.R
 export const ZExperimentInput = z
   .object({
     key: ZSlug,
-    name: z.string().trim().min(1).max(120),
+    name: storableString().trim().min(1).max(120),
     flowKey: ZSlug,
     environmentKey: ZSlug,
     /** The first variant is the control. */
     variants: z.array(ZExperimentVariant).min(2).max(10),
     coverage: z.number().min(0).max(1).default(1),
-    seed: z.string().min(1).max(64).optional(),
+    seed: storableString().min(1).max(64).optional(),
     hashAttribute: ZAttributeName.default('id'),
     fallbackAttribute: ZAttributeName.optional(),
     namespace: ZNamespace.optional(),

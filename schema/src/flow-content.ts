@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ZCondition } from './condition-schema.ts';
 import { ZMarkdown } from './markdown.ts';
+import { parseTemplate } from './personalize.ts';
+import { storableString } from './text.ts';
 
 export const MAX_STEPS = 20;
 /** Past this many steps the studio warns: shorter paths activate better. */
@@ -34,12 +36,38 @@ export const ZAttributeName = z
   .max(64)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'Use letters, digits and "_", with "." for nesting');
 
-const ZSafeUrl = z
-  .string()
-  .max(2000)
-  .refine((url) => /^(https?:\/\/[^\s]+|mailto:[^\s]+|\/[^\s]*)$/i.test(url), 'Use an http(s) or mailto URL, or a path starting with "/"');
+/**
+ * Where a call to action may lead: an absolute http(s) URL, or a path on the app's own site. Not
+ * `//host/x` or `/\\host/x`, which browsers read as another site, nor any other scheme (javascript:,
+ * data:), nor whitespace or control characters, which browsers drop from the middle of a URL. A URL
+ * with variables must pass both filled in (a value is one percent-encoded component) and with every
+ * variable showing its fallback, which is written as it stands: `/{{team}}/x` with no team is `//x`.
+ */
+export function isSafeCtaUrl(url: string): boolean {
+  const template = parseTemplate(url);
+  if (!template) return isSafeTarget(url);
+  const filled = template.map((part) => (typeof part === 'string' ? part : 'x')).join('');
+  const fallen = template.map((part) => (typeof part === 'string' ? part : part.fallback ?? '')).join('');
+  return isSafeTarget(filled) && isSafeTarget(fallen);
+}
 
-const ZText = (max: number) => z.string().trim().min(1).max(max);
+function isSafeTarget(url: string): boolean {
+  if (/[\s\p{Cc}\\]/u.test(url)) return false;
+  if (url.startsWith('/')) return !url.startsWith('//');
+  // The host as written: the URL parser would read `https:///x` as the host x.
+  if (!/^https?:\/\/[^/?#]/i.test(url)) return false;
+  try {
+    return new URL(url).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const ZSafeUrl = storableString()
+  .max(2000)
+  .refine(isSafeCtaUrl, 'Use an absolute http(s) URL, or a path on your site starting with a single "/"');
+
+const ZText = (max: number) => storableString().trim().min(1).max(max);
 
 export const ZCallToAction = z.object({
   label: ZText(60),
@@ -49,8 +77,8 @@ export const ZCallToAction = z.object({
 
 export const ZMedia = z.object({
   kind: z.enum(['image', 'video']),
-  url: z.string().max(2000).regex(/^https:\/\/\S+$/, 'Media must be served over https'),
-  alt: z.string().max(200).default(''),
+  url: storableString().max(2000).regex(/^https:\/\/\S+$/, 'Media must be served over https'),
+  alt: storableString().max(200).default(''),
 });
 
 export const ZWelcome = z.object({
@@ -76,7 +104,7 @@ export const ZStep = z.object({
 
 export const QUESTION_KINDS = ['single', 'multi', 'text', 'number', 'scale'] as const;
 export const ZQuestionOption = z.object({
-  value: z.string().min(1).max(64),
+  value: storableString().min(1).max(64),
   label: ZText(120),
 });
 export const ZQuestion = z
@@ -116,7 +144,7 @@ export const ZChecklist = z.object({
 
 export const ZActivation = z.object({
   event: ZEventName,
-  description: z.string().max(300).default(''),
+  description: storableString().max(300).default(''),
 });
 
 export const EMAIL_TRIGGERS = ['signed_up', 'flow_started', 'flow_abandoned', 'flow_completed', 'not_activated'] as const;
@@ -136,7 +164,7 @@ export const ZTranslation = z.object({
     .optional(),
   steps: z.record(ZSlug, z.object({ title: ZText(120), body: ZMarkdown, ctaLabel: ZText(60) }).partial()).optional(),
   questions: z
-    .record(ZSlug, z.object({ prompt: ZText(200), options: z.record(z.string().max(64), ZText(120)) }).partial())
+    .record(ZSlug, z.object({ prompt: ZText(200), options: z.record(storableString().max(64), ZText(120)) }).partial())
     .optional(),
   checklist: z
     .object({ title: ZText(120), items: z.record(ZSlug, ZText(120)) })

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { ZCondition } from './condition-schema.ts';
 import { ZSlug } from './flow-content.ts';
 import { ZPlacementKey } from './placement.ts';
+import { storableString } from './text.ts';
 
-const ZName = z.string().trim().min(1).max(120);
+const ZName = storableString().trim().min(1).max(120);
 export const ZPriority = z.number().int().min(-1000).max(1000);
 
 /** A flow's audience: a saved segment, an inline condition, or neither (everyone). */

@@ -15,6 +15,7 @@ export * from './answers.ts';
 export * from './local-runtime.ts';
 export * from './diff.ts';
 export * from './validation.ts';
+export * from './text.ts';
 export * from './flow.ts';
 export * from './segment.ts';
 export * from './api-key.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZSlug } from './flow-content.ts';
 import { MAIN_PLACEMENT } from './resolve.ts';
+import { storableString } from './text.ts';
 
 /**
  * A placement's key: where a flow shows. `main` (the onboarding), `banner`, `modal` and `checklist`
@@ -16,7 +17,7 @@ export const ZPlacementKeys = z.array(ZPlacementKey).min(1).max(MAX_PLACEMENTS_P
 const ZHours = (max: number) => z.number().int().min(1).max(max);
 export const ZPlacementInput = z.object({
   key: ZPlacementKey,
-  name: z.string().trim().min(1, 'Give the placement a name').max(80),
+  name: storableString().trim().min(1, 'Give the placement a name').max(80),
   maxShows: z.number().int().min(1).max(100).nullish().transform((v) => v ?? null),
   windowHours: ZHours(24 * 30).default(24),
   cooloffHours: ZHours(24 * 90).nullish().transform((v) => v ?? null),

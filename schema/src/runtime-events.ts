@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ZEventName, ZSlug } from './flow-content.ts';
+import { refineStorableJson, storableString } from './text.ts';
 
 export const MAX_TRACK_BATCH = 100;
 /** Ids of the events the server records for what it derived (README, "Event lifecycle"). */
 export const DERIVED_EVENT_ID_PREFIX = 'derived:';
 export const MAX_ATTRIBUTES_BYTES = 16_384;
 
-const ZUserId = z.string().min(1).max(200);
+const ZUserId = storableString().min(1).max(200);
 const jsonSize = (value: unknown) => JSON.stringify(value ?? null).length;
 
 /** Apps name attributes freely (`plan-type`, `signup.source`); only `$`, which reads as an operator, and whitespace are out. */
@@ -14,7 +15,8 @@ const ZRuntimeAttributeName = z.string().min(1).max(64).regex(/^[^\s$]\S*$/, 'At
 
 export const ZAttributes = z
   .record(ZRuntimeAttributeName, z.unknown())
-  .refine((a) => jsonSize(a) <= MAX_ATTRIBUTES_BYTES, `Attributes are limited to ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
+  .refine((a) => jsonSize(a) <= MAX_ATTRIBUTES_BYTES, `Attributes are limited to ${MAX_ATTRIBUTES_BYTES} bytes of JSON`)
+  .superRefine(refineStorableJson);
 
 /** The hex HMAC-SHA256 of a user id that the app's backend sends when identity verification is on. */
 const ZUserHash = z.string().max(128).nullish();
@@ -44,16 +46,16 @@ export const ZRuntimeUser = z.object({
 
 /** An answer as it may be stored in an attribute. */
 export const ZAnswerValue = z.union([
-  z.string().max(1000),
+  storableString().max(1000),
   z.number().finite(),
   z.boolean(),
-  z.array(z.string().max(200)).max(20),
+  z.array(storableString().max(200)).max(20),
 ]);
 
 export const ZTrackEvent = z
   .object({
     // The server records what it derives under ids of its own; a client must not be able to take them.
-    id: z.string().min(1).max(128).refine((id) => !id.startsWith(DERIVED_EVENT_ID_PREFIX), `Event ids starting with "${DERIVED_EVENT_ID_PREFIX}" are the server's`),
+    id: storableString().min(1).max(128).refine((id) => !id.startsWith(DERIVED_EVENT_ID_PREFIX), `Event ids starting with "${DERIVED_EVENT_ID_PREFIX}" are the server's`),
     userId: ZUserId,
     userHash: ZUserHash,
     name: ZEventName,
@@ -61,11 +63,12 @@ export const ZTrackEvent = z
     flowKey: ZSlug.nullish(),
     stepId: ZSlug.nullish(),
     questionId: ZSlug.nullish(),
-    value: z.unknown().optional(),
+    value: z.unknown().optional().superRefine(refineStorableJson),
     properties: z
       .record(z.string().max(64), z.unknown())
       .nullish()
-      .refine((p) => jsonSize(p) <= 8192, 'Properties are limited to 8192 bytes of JSON'),
+      .refine((p) => jsonSize(p) <= 8192, 'Properties are limited to 8192 bytes of JSON')
+      .superRefine(refineStorableJson),
   })
   .superRefine((event, ctx) => {
     const needs = (field: 'flowKey' | 'stepId' | 'questionId') => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DOCUMENT_LIMITS } from '../../api/src/app.ts';
+import { MAX_DOCUMENT_NESTING } from '../../api/src/input-limits-plugin.ts';
 import { useTestApi, useTestWorkspace } from '../support/api.ts';
 
 /** segments → flows → segment → flows …: the object graph's cycle, `levels` times round. */
@@ -8,14 +9,27 @@ const cycle = (levels: number) => `{ segments { key ${'flows { segment { '.repea
 describe('document limits', () => {
   const api = useTestApi('pglite');
   const ws = useTestWorkspace(api);
+  /** The refusal as a client sees it: HTTP status and the errors' codes and messages. */
+  const refusal = async (key: string | null, query: string) => {
+    const res = await api.request(key, { query });
+    const body = await res.json();
+    return { status: res.status, data: body.data, codes: body.errors?.map((e: any) => e.extensions?.code), message: body.errors?.map((e: any) => e.message).join(' | ') };
+  };
 
   it('should refuse a query that goes round the flow-segment cycle, quickly and with a clear error', async () => {
     const started = Date.now();
-    const res = await api.gql(ws.secretKey, cycle(40));
+    const res = await refusal(ws.secretKey, cycle(40));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(res.data).toBeUndefined();
-    // Depth and cost both bound it; whichever is checked first refuses it.
-    expect(res.errors?.[0].message).toMatch(/depth|cost/i);
+    // Depth and cost both bound it; both are reported.
+    expect(res.message).toMatch(/depth|cost/i);
+  });
+
+  it('should refuse with status 400, code LIMIT_EXCEEDED and no "Syntax Error" prefix, since the document is well formed', async () => {
+    const res = await refusal(ws.secretKey, cycle(40));
+    expect(res.status).toBe(400);
+    expect(new Set(res.codes)).toEqual(new Set(['LIMIT_EXCEEDED']));
+    expect(res.message).not.toMatch(/syntax/i);
   });
 
   it('should still answer a query within the limits', async () => {
@@ -26,14 +40,25 @@ describe('document limits', () => {
 
   it('should refuse more aliases than the limit, so one request cannot multiply a field', async () => {
     const aliases = Array.from({ length: DOCUMENT_LIMITS.aliases + 1 }, (_, i) => `a${i}: setupRequired`).join(' ');
-    const res = await api.gql(null, `{ ${aliases} }`);
-    expect(res.data).toBeUndefined();
-    expect(res.errors?.[0].message).toMatch(/alias/i);
+    const res = await refusal(null, `{ ${aliases} }`);
+    expect(res).toMatchObject({ status: 400, data: undefined, codes: ['LIMIT_EXCEEDED'], message: `Aliases limit of ${DOCUMENT_LIMITS.aliases} exceeded, found ${DOCUMENT_LIMITS.aliases + 1}.` });
   });
 
   it('should refuse a document with more tokens than the limit', async () => {
-    const res = await api.gql(ws.secretKey, `{ ${'__typename '.repeat(DOCUMENT_LIMITS.tokens)} }`);
-    expect(res.data).toBeUndefined();
-    expect(res.errors?.[0].message).toMatch(/token/i);
+    const res = await refusal(ws.secretKey, `{ ${'__typename '.repeat(DOCUMENT_LIMITS.tokens)} }`);
+    expect(res).toMatchObject({ status: 400, data: undefined, codes: ['LIMIT_EXCEEDED'], message: `Token limit of ${DOCUMENT_LIMITS.tokens} exceeded.` });
+  });
+
+  it('should refuse a literal nested thousands of levels deep before parsing it, instead of overflowing the stack', async () => {
+    const literal = `${'{a: '.repeat(2000)}1${'}'.repeat(2000)}`;
+    const res = await refusal(ws.secretKey, `mutation { saveDraft(flowKey: "self-serve", revision: 1, content: ${literal}) { __typename } }`);
+    expect(res).toMatchObject({ status: 400, codes: ['LIMIT_EXCEEDED'], message: `The document nests deeper than ${MAX_DOCUMENT_NESTING} levels of braces, brackets and parentheses` });
+  });
+
+  it('should not count brackets inside strings and comments as nesting', async () => {
+    const brackets = '['.repeat(MAX_DOCUMENT_NESTING + 1);
+    const res = await api.gql(ws.secretKey, `query {\n# ${brackets}\n flow(key: "${brackets}") { key } other: flow(key: """${brackets} \\""" ${brackets}""") { key } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ flow: null, other: null });
   });
 });

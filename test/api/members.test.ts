@@ -2,30 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ensureSeedAdmin } from '../../api/src/seed.ts';
 import { useTestApi, useTestWorkspace, type TTestApi } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
+import { ACCEPT, INVITE, invitedMember, uniqueEmail } from '../support/members.ts';
 
 const SIGN_IN = `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) {
   __typename ... on SignedIn { token expiresAt member { email role } } ... on Error { code message }
 } }`;
-const INVITE = `mutation($input: InviteMemberInput!) { inviteMember(input: $input) {
-  __typename ... on Invited { inviteToken member { id email role invitePending } } ... on ValidationError { issues { path message } } ... on Error { code }
-} }`;
-const ACCEPT = `mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) {
-  __typename ... on SignedIn { token member { id email role } } ... on Error { code message }
-} }`;
 const PUBLISH = 'mutation { publishFlow(flowKey: "self-serve", environmentKey: "production") { __typename ... on Error { code } } }';
-
-let counter = 0;
-const uniqueEmail = (name: string) => `${name}-${Date.now()}-${counter++}@example.com`;
 
 async function signIn(api: TTestApi, email: string, password: string) {
   return (await api.gql(null, SIGN_IN, { e: email, p: password })).data!.signIn;
-}
-
-async function invitedMember(api: TTestApi, adminKey: string, role: string) {
-  const email = uniqueEmail(role);
-  const invited = (await api.gql(adminKey, INVITE, { input: { email, role } })).data!.inviteMember;
-  const accepted = (await api.gql(null, ACCEPT, { input: { token: invited.inviteToken, name: `A ${role}`, password: 'correct horse battery' } })).data!.acceptInvitation;
-  return { email, token: accepted.token as string, id: accepted.member.id as string };
 }
 
 describe.each(DATABASE_KINDS)('members and sessions on %s', (kind) => {

@@ -581,4 +581,50 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await screenshot(page, 'settings-phone');
     await page.context().close();
   });
+  /** The studio's security headers on one response; `framedBy` is who may frame it. */
+  const expectSecurityHeaders = (headers: Record<string, string>, framedBy: "'none'" | "'self'") => {
+    const policy = headers['content-security-policy'];
+    expect(policy).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+'/);
+    expect(policy).toContain("object-src 'none'");
+    expect(policy).toContain(`frame-ancestors ${framedBy}`);
+    expect(headers['x-frame-options']).toBe(framedBy === "'self'" ? 'SAMEORIGIN' : 'DENY');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['referrer-policy']).toBe('same-origin');
+  };
+
+  it('should send a script policy with a nonce and forbid framing and sniffing on its pages', async () => {
+    const login = await fetch(`${stack.studioUrl}/login`);
+    expectSecurityHeaders(Object.fromEntries(login.headers), "'none'");
+    const page = await newPage();
+    for (const path of ['/flows', '/flows/self-serve', '/segments', '/settings']) {
+      const response = await page.goto(`${stack.studioUrl}${path}`);
+      expectSecurityHeaders(response!.headers(), "'none'");
+    }
+    await page.context().close();
+  });
+
+  it('should let the studio frame its own editor preview, and nobody else', async () => {
+    const page = await newPage();
+    const response = await page.goto(`${stack.studioUrl}/preview-frame`);
+    expectSecurityHeaders(response!.headers(), "'self'");
+    await page.context().close();
+  });
+
+  it('should run sign-in, the editor with its preview and every main page without a Content-Security-Policy violation', async () => {
+    const context = await stack.browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await context.newPage();
+    const violations: string[] = [];
+    // Chromium reports each refusal on the console, from the page and from its frames.
+    page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) violations.push(message.text()); });
+    await signIn(page, stack.studioUrl, ADMIN.email, ADMIN.password);
+    await page.goto(`${stack.studioUrl}/flows/self-serve`);
+    await previewFrame(page);
+    await expect.poll(() => textOf(page.getByTestId('preview-flow')), FRAME).toMatch(/^Showing: /);
+    for (const path of ['/flows/self-serve/versions', '/flows/self-serve/analytics', '/placements', '/segments', '/experiments', '/settings']) {
+      await page.goto(`${stack.studioUrl}${path}`);
+      await page.waitForLoadState('networkidle');
+    }
+    expect(violations).toEqual([]);
+    await context.close();
+  });
 });

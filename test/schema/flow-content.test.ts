@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, toValidationIssues, ZFlowContent, ZMarkdown } from '@doorstep/schema';
+import { isSafeCtaUrl, renderMarkdown, toValidationIssues, ZFlowContent, ZMarkdown } from '@doorstep/schema';
 
 const minimal = () => ({
   welcome: { title: 'Hi' },
@@ -60,18 +60,64 @@ describe('flow content model', () => {
   });
 });
 
+describe('call to action URLs', () => {
+  it.each([
+    ['an absolute https URL', 'https://lumen.example/demo?from=onboarding#top'],
+    ['an absolute http URL', 'http://localhost:3001/settings'],
+    ['a root-relative path', '/settings/api-keys'],
+    ['a path with a variable, filled in or not', '/workspaces/{{workspace}}/setup'],
+    ['a host with a fallback', 'https://{{region|eu}}.lumen.example/'],
+  ])('should accept %s', (_name, url) => {
+    expect(isSafeCtaUrl(url)).toBe(true);
+  });
+
+  it.each([
+    ['a protocol-relative URL', '//evil.example/x'],
+    ['a backslash that browsers read as a slash', '/\\evil.example/x'],
+    ['a script URL', 'javascript:alert(1)'],
+    ['a script URL in capitals', 'JavaScript:alert(1)'],
+    ['a data URL', 'data:text/html,<script>alert(1)</script>'],
+    ['a mailto URL', 'mailto:sales@lumen.example'],
+    ['a tab that browsers drop from a path', '/\t/evil.example'],
+    ['an http URL without a host', 'https:///x'],
+    ['a relative path without the slash', 'settings'],
+    ['a variable that is empty without its fallback', '/{{team}}/evil.example'],
+    ['a fallback that leaves the site', '/{{team|/evil.example}}'],
+    ['a variable as the scheme', '{{scheme|javascript}}:alert(1)'],
+  ])('should refuse %s', (_name, url) => {
+    expect(isSafeCtaUrl(url)).toBe(false);
+  });
+
+  it('should report an unsafe call to action at its path with what to use instead', () => {
+    const content = { ...minimal(), steps: [{ id: 'one', kind: 'info', title: 'One', cta: { label: 'Go', url: '//evil.example/x' } }] };
+    expect(issuesOf(content)).toEqual([{ path: 'steps.0.cta.url', message: 'Use an absolute http(s) URL, or a path on your site starting with a single "/"' }]);
+  });
+});
+
 describe('safe markdown', () => {
   it.each([
     ['raw HTML', 'Hello <img src=x onerror=alert(1)>'],
     ['a script link', '[click](javascript:alert(1))'],
     ['a data link with spaces', '[x]( data:text/html;base64,AAAA)'],
     ['a script reference link', '[x]\n\n[x]: javascript:alert(1)'],
+    ['a script link with an entity-encoded scheme', '[x](jav&#x61;script:alert(1))'],
+    ['a script link with a decimal entity', '[x](&#106;avascript:alert(1))'],
+    ['a script link with a named entity for the colon', '[x](javascript&colon;alert(1))'],
+    ['a script autolink', '<javascript:alert(1)>'],
+    ['a data image', '![x](data:image/svg+xml;base64,AAAA)'],
+    ['a link to another scheme', '[x](ms-settings:privacy)'],
   ])('should reject %s', (_name, text) => {
     expect(ZMarkdown.safeParse(text).success).toBe(false);
   });
 
   it('should accept ordinary markdown with http, mailto and relative links', () => {
     expect(ZMarkdown.safeParse('**Bold**, `code`, [docs](https://x.example), [mail](mailto:a@b.c), [here](/settings)').success).toBe(true);
+  });
+
+  it('should render links with entity-encoded schemes as plain text even for content that skipped validation', () => {
+    const html = renderMarkdown('[a](jav&#x61;script:alert(1)) [b](data:text/html,x) ![c](data:image/png;base64,AAAA) [ok](https://x.example)');
+    expect(html).not.toMatch(/href="(?!https:)|src=/);
+    expect(html).toContain('<a href="https://x.example">ok</a>');
   });
 
   it('should escape HTML and drop script links even for content that skipped validation', () => {

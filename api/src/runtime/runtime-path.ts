@@ -7,6 +7,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { mayActAs } from '../auth/identity.ts';
+import { MAX_NESTING, nestsDeeper } from '../input-limits-plugin.ts';
 import type { TPublicPrincipal } from '../auth/principal.ts';
 import type { TServices } from '../services.ts';
 import { compileOutput, NotCompilable, type TAnswerWriter, type TSerialize } from './selection-serializer.ts';
@@ -69,7 +70,8 @@ export class RuntimePath {
   /** Answers the request and returns true, or returns false without writing anything. */
   async answer(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<boolean> {
     const request = runtimeRequest(body);
-    if (!request) return false;
+    // Yoga's input limits refuse these with their own error.
+    if (!request || nestsDeeper(request.variables, MAX_NESTING)) return false;
     const document = this.documentFor(request.query);
     if (!document || (request.operationName !== null && request.operationName !== document.operation.name?.value)) return false;
     const contentType = negotiatedContentType(req.headers.accept);

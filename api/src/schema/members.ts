@@ -195,9 +195,16 @@ builder.mutationField('acceptInvitation', (t) =>
       const passwordHash = await hashPassword(input.password);
       return auditedWrite(ctx, {
         change: async (tx) => {
-          const member = await tx.member.findUnique({ where: { inviteTokenHash: hashToken(input.token) } });
+          const tokenHash = hashToken(input.token);
+          const member = await tx.member.findUnique({ where: { inviteTokenHash: tokenHash } });
           if (!member || !member.inviteExpiresAt || member.inviteExpiresAt < new Date()) throw new NotFoundError('invitation', 'link');
-          await tx.member.update({ where: { id: member.id }, data: { name: input.name, passwordHash, inviteTokenHash: null, inviteExpiresAt: null } });
+          // Claimed only while the token is still on the row: of parallel uses of one link, the first
+          // takes the row lock and clears the token; the others match no row once it commits.
+          const { count } = await tx.member.updateMany({
+            where: { id: member.id, inviteTokenHash: tokenHash },
+            data: { name: input.name, passwordHash, inviteTokenHash: null, inviteExpiresAt: null },
+          });
+          if (count === 0) throw new NotFoundError('invitation', 'link');
           return {
             value: { ...(await openSession(tx, member.id)), memberId: member.id },
             by: { workspaceId: member.workspaceId, actor: member.email },
@@ -208,6 +215,17 @@ builder.mutationField('acceptInvitation', (t) =>
     },
   }),
 );
+
+/**
+ * Serialises the changes that can take an admin away (demotion, removal) within one workspace. Each
+ * checks that another admin remains; without the lock, two admins demoting each other both see the
+ * other still admin and both commit. The lock is on the workspace row, in every API node's database,
+ * and NO KEY UPDATE so that inserts referencing the workspace (events, audit entries) never wait on it.
+ * Read committed: the count after the lock sees what the transaction before it committed.
+ */
+async function lockAdminChanges(tx: Prisma.TransactionClient, workspaceId: string) {
+  await tx.$queryRaw`SELECT id FROM "Workspace" WHERE id = ${workspaceId}::uuid FOR NO KEY UPDATE`;
+}
 
 async function ensureAnotherAdmin(tx: Prisma.TransactionClient, workspaceId: string, memberId: string) {
   const admins = await tx.member.count({ where: { workspaceId, role: 'admin', id: { not: memberId }, passwordHash: { not: null } } });
@@ -225,6 +243,7 @@ builder.mutationField('changeMemberRole', (t) =>
       await managementWrite(ctx, {
         notify: { type: 'keys' },
         change: async (tx, principal) => {
+          await lockAdminChanges(tx, principal.workspaceId);
           const member = await findMemberOrThrow(tx, principal.workspaceId, id);
           if (member.role === 'admin' && args.role !== 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
           await tx.member.update({ where: { id }, data: { role: args.role } });
@@ -248,6 +267,7 @@ builder.mutationField('removeMember', (t) =>
       return managementWrite(ctx, {
         notify: { type: 'keys' },
         change: async (tx, principal) => {
+          await lockAdminChanges(tx, principal.workspaceId);
           const member = await findMemberOrThrow(tx, principal.workspaceId, id);
           if (member.role === 'admin') await ensureAnotherAdmin(tx, principal.workspaceId, member.id);
           const deleted = await tx.member.delete({ ...query, where: { id } });

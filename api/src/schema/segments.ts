@@ -133,6 +133,8 @@ builder.mutationField('deleteSegment', (t) =>
     resolve: (query, _root, { key }, ctx) =>
       managementWrite(ctx, {
         change: async (tx, principal) => {
+          // Waits for flows being pointed at the segment (audienceColumns), so the flows read below include them.
+          await tx.$queryRaw`SELECT id FROM "Segment" WHERE "workspaceId" = ${principal.workspaceId}::uuid AND key = ${key} FOR UPDATE`;
           const segment = await tx.segment.findUnique({
             where: { workspaceId_key: { workspaceId: principal.workspaceId, key } },
             include: { flows: { select: { key: true } } },
