@@ -22,6 +22,8 @@ export type TAppOptions = {
   snapshotMaxAgeMs?: number;
   /** Caps on open `GET /events` streams; `EVENT_STREAM_LIMITS` unless given (tests lower them). */
   eventStreamLimits?: TEventStreamLimits;
+  /** Documents the runtime's fast path answers; the client's unless given (tests add others). */
+  trustedDocuments?: readonly string[];
 };
 
 export type TApp = {
@@ -35,7 +37,7 @@ export type TApp = {
 /** Builds the GraphQL server on an opened, migrated database. Listening is `server.ts`'s job. */
 export async function createApp(options: TAppOptions): Promise<TApp> {
   const services = await startServices(options.db, { snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits });
-  const runtime = new RuntimePath(schema, services);
+  const runtime = new RuntimePath(schema, services, options.trustedDocuments);
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -58,7 +60,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       maxAge: 600,
     }),
     plugins: [
-      ...documentLimits(options.production ?? false), useInputLimits(), runtime.plugin(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
+      ...documentLimits(options.production ?? false), useInputLimits(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
       ...(options.production ? [disableIntrospection()] : []),
     ],
     context: async ({ request }) => {

@@ -43,12 +43,19 @@ async function runtimeOrYoga(app: TApp, req: IncomingMessage, res: ServerRespons
     return;
   }
   let parsed: unknown = null;
-  if (body.length > 0 && req.headers['content-type']?.includes('json')) {
+  if (body.length > 0 && isJsonContentType(req.headers['content-type'])) {
     try { parsed = JSON.parse(body.toString('utf8')); } catch { /* yoga reports it */ }
   }
   if (parsed !== null && await app.runtime.answer(req, res, parsed).catch(() => false)) return;
   (req as IncomingMessage & { body?: Buffer }).body = body;
   void app.yoga(req, res);
+}
+
+/** Yoga's rule for a JSON POST (isContentTypeMatch): the first media type exactly, or followed by parameters. */
+function isJsonContentType(header: string | undefined): boolean {
+  const first = header?.split(',')[0];
+  if (!first) return false;
+  return ['application/json', 'application/graphql+json'].some((type) => first === type || first.startsWith(`${type};`));
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import { getPath, type TCondition } from './condition.ts';
+import { attributeText, getPath, type TCondition } from './condition.ts';
 
 /**
  * An index of a placement's flows by the attribute value their audience requires, so that serving
@@ -52,7 +52,8 @@ export function indexAudiences<T extends { key: string; audience: TCondition | n
 export function candidateFlows<T>(index: TAudienceIndex<T>, attributes: unknown): readonly T[] {
   let candidates: T[] | null = null;
   for (const [path, byValue] of index.byAttribute) {
-    const bucket = byValue.get(String(getPath(attributes, path)));
+    const text = attributeText(getPath(attributes, path));
+    const bucket = text === undefined ? undefined : byValue.get(text);
     if (!bucket) continue;
     candidates = candidates ? candidates.concat(bucket) : [...index.unindexed, ...bucket];
   }

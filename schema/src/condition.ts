@@ -56,6 +56,18 @@ export function getPath(value: unknown, path: string): unknown {
   return current;
 }
 
+/**
+ * An attribute as a string condition compares it (GrowthBook: `String(value)`); undefined when it
+ * cannot be made one (an object whose toString is not a function), which then equals no condition.
+ */
+export function attributeText(value: unknown): string | undefined {
+  try {
+    return String(value);
+  } catch {
+    return undefined;
+  }
+}
+
 export function isOperatorObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const keys = Object.keys(value);
@@ -63,7 +75,7 @@ export function isOperatorObject(value: unknown): value is Record<string, unknow
 }
 
 function evalConditionValue(condition: unknown, value: unknown, savedGroups: TSavedGroups): boolean {
-  if (typeof condition === 'string') return String(value) === condition;
+  if (typeof condition === 'string') return attributeText(value) === condition;
   if (typeof condition === 'number') return Number(value) === condition;
   if (typeof condition === 'boolean') return value !== null && value !== undefined && Boolean(value) === condition;
   if (condition === null) return value === null;

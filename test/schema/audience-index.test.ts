@@ -59,6 +59,18 @@ describe('the audience index', () => {
     expect(candidateFlows(index, {}).map((f) => f.key)).toEqual(['b']);
   });
 
+  it('should serve what a full scan serves when an attribute cannot be read as text', () => {
+    const flows = sortFlowsByPriority([
+      { key: 'everyone', name: 'e', priority: 9, version: 1, audience: null, content },
+      { key: 'pro', name: 'p', priority: 1, version: 1, audience: { plan: 'pro' }, content },
+    ]);
+    const byPlacement = flowsByPlacement(flows);
+    const indexed: TRuntimeSnapshot = { flows, savedGroups: {}, byPlacement, audienceIndex: new Map([...byPlacement].map(([p, placed]) => [p, indexAudiences(placed)])) };
+    const user = { id: 'u', attributes: { plan: { toString: 1 } } };
+    expect(resolveOnboarding(indexed, user)?.flow.key).toBe('everyone');
+    expect(resolveOnboarding({ flows, savedGroups: {} }, user)?.flow.key).toBe('everyone');
+  });
+
   it('should serve exactly what a full scan serves, over generated flows, users and progress', () => {
     const next = random(7);
     let compared = 0;

@@ -39,7 +39,11 @@ export class KeyResolver {
     }
     const generation = this.generation;
     const principal = kind === 'session' ? await this.loadSession(tokenHash) : await this.loadKey(tokenHash);
-    if (generation === this.generation) remember(principal ? this.known : this.unknown, tokenHash, { principal, expiresAt: Date.now() + CACHE_TTL_MS }, this.maxEntries);
+    if (generation === this.generation) {
+      // A token that stopped resolving (an expired session) must not be shadowed by its old entry.
+      if (!principal) this.known.delete(tokenHash);
+      remember(principal ? this.known : this.unknown, tokenHash, { principal, expiresAt: Date.now() + CACHE_TTL_MS }, this.maxEntries);
+    }
     return principal;
   }
 

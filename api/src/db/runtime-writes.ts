@@ -2,7 +2,7 @@ import type { TDatabase } from './database.ts';
 
 // The runtime's off-path inserts, in one statement each whatever the batch size: rows travel as one
 // JSON parameter. Prisma's createMany compiled every batch anew, which cost more CPU than serving.
-// Times are sent as UTC ISO strings into `timestamp(3)` columns, which is how Prisma stores them.
+// Times are UTC in `timestamp(3)` columns, as Prisma stores them, whatever the session's time zone.
 
 export type TFirstSighting = { environmentId: string; externalId: string };
 export type TExposureRow = { experimentId: string; userId: string; variantKey: string; segmentKeys: string[]; exposedAt: Date };
@@ -11,7 +11,7 @@ export type TFlowServeRow = { environmentId: string; flowKey: string; userId: st
 export async function insertFirstSightings(db: TDatabase, rows: TFirstSighting[]): Promise<void> {
   await db.query(`
     INSERT INTO "UserProfile" ("id", "environmentId", "externalId", "answers", "firstSeenAt", "updatedAt")
-    SELECT gen_random_uuid(), r."environmentId", r."externalId", '{}'::jsonb, now(), now()
+    SELECT gen_random_uuid(), r."environmentId", r."externalId", '{}'::jsonb, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM jsonb_to_recordset($1::jsonb) AS r("environmentId" uuid, "externalId" text)
     ON CONFLICT ("environmentId", "externalId") DO NOTHING`, [JSON.stringify(rows)]);
 }

@@ -63,14 +63,14 @@ export class ProfileStore {
       loading = started;
       void started.promise.then(
         (loaded) => {
-          this.loading.delete(cacheKey);
+          if (this.loading.get(cacheKey) === started) this.loading.delete(cacheKey);
           // A change that landed while the read was under way may not be in it: serve it once, keep none.
           if (started.stale) return;
           const state = this.withCarried(cacheKey, loaded);
           if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
           this.cache.set(cacheKey, { state, expiresAt: Date.now() + this.ttlMs });
         },
-        () => this.loading.delete(cacheKey),
+        () => { if (this.loading.get(cacheKey) === started) this.loading.delete(cacheKey); },
       );
     }
     const loaded = await loading.promise;
@@ -99,7 +99,11 @@ export class ProfileStore {
   invalidate(environmentId: string, externalId: string): void {
     const cacheKey = `${environmentId}\u0000${externalId}`;
     const loading = this.loading.get(cacheKey);
-    if (loading) loading.stale = true;
+    if (loading) {
+      // Requests from now on start their own read: the one under way may predate the change.
+      loading.stale = true;
+      this.loading.delete(cacheKey);
+    }
     const hit = this.cache.get(cacheKey);
     this.cache.delete(cacheKey);
     if (hit && (hit.state.servedFlows.size > 0 || hit.state.exposures.size > 0)) {
@@ -110,6 +114,8 @@ export class ProfileStore {
 
   /** Drops every cached profile, when changes may have been missed. */
   clear(): void {
+    for (const loading of this.loading.values()) loading.stale = true;
+    this.loading.clear();
     for (const [environmentIdAndUser] of this.cache) {
       const [environmentId, externalId] = environmentIdAndUser.split('\u0000');
       this.invalidate(environmentId, externalId);
@@ -134,11 +140,22 @@ export class ProfileStore {
     this.update(environmentId, externalId, (state) => ({ ...state, servedFlows: new Map(state.servedFlows).set(flowKey, servedAt) }));
   }
 
-  /** Cached states are shared and never mutated: an update replaces the entry. */
+  /**
+   * Cached states are shared and never mutated: an update replaces the entry. Without an entry (it was
+   * just invalidated, or its read was overtaken), the serve is carried to the next read, which may
+   * come before the batch writes it.
+   */
   private update(environmentId: string, externalId: string, change: (state: TProfileState) => TProfileState): void {
     const cacheKey = `${environmentId}\u0000${externalId}`;
     const hit = this.cache.get(cacheKey);
-    if (hit) this.cache.set(cacheKey, { state: change(hit.state), expiresAt: hit.expiresAt });
+    if (hit) {
+      this.cache.set(cacheKey, { state: change(hit.state), expiresAt: hit.expiresAt });
+      return;
+    }
+    const carried = this.carried.get(cacheKey) ?? { servedFlows: new Map<string, number>(), exposures: new Map<string, string>() };
+    const changed = change({ ...EMPTY_STATE, ...carried });
+    if (!this.carried.has(cacheKey) && this.carried.size >= this.maxEntries) this.carried.delete(this.carried.keys().next().value as string);
+    this.carried.set(cacheKey, { servedFlows: changed.servedFlows, exposures: changed.exposures });
   }
 
   async flush(): Promise<void> {

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ONBOARDING_DOCUMENT } from '@doorstep/client/documents';
 import { MAIN_PLACEMENT, ZLocale, ZPlacementKey, ZPlacementKeys, ZRuntimeUser } from '@doorstep/schema';
 import {
-  getArgumentValues, getVariableValues, Kind, parse,
+  getArgumentValues, getVariableValues, Kind, parse, validate,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 import { mayActAs } from '../auth/identity.ts';
 import { MAX_NESTING, nestsDeeper } from '../input-limits-plugin.ts';
 import type { TPublicPrincipal } from '../auth/principal.ts';
+import { log } from '../log.ts';
 import type { TServices } from '../services.ts';
 import { compileOutput, NotCompilable, type TAnswerWriter, type TSerialize } from './selection-serializer.ts';
 import { serveOnboarding, serveOnboardings } from './serve-onboarding.ts';
@@ -18,9 +19,8 @@ const RUNTIME_FIELDS = new Set(['onboarding', 'onboardings']);
 const ZOptionalLocale = ZLocale.nullish();
 const ZOptionalPlacement = ZPlacementKey.nullish();
 const ZOptionalPlacements = ZPlacementKeys.nullish();
-/** Far above any runtime document a client sends; longer ones always take yoga's path. */
-const MAX_DOCUMENT_LENGTH = 16_384;
-const MAX_DOCUMENTS = 500;
+/** The documents `@doorstep/client` sends for the runtime's queries. */
+export const TRUSTED_DOCUMENTS: readonly string[] = [ONBOARDING_DOCUMENT];
 
 type TCompiledDocument = {
   operation: OperationDefinitionNode;
@@ -35,36 +35,29 @@ type TCompiledDocument = {
 type TRuntimeRequest = { query: string; variables: Record<string, unknown>; operationName: string | null };
 
 /**
- * The runtime's fast path. A query whose only root field is `onboarding` or `onboardings` is
- * answered here once yoga has parsed and validated that exact document (with every document limit)
- * one time: its selection is compiled into a serializer, and the request is served from the
- * snapshot and the profile without the GraphQL executor. Its answers are byte for byte yoga's.
- * Anything else, and anything unusual about a request (an error to report, another kind of key,
- * an origin the key refuses), is left to yoga, which then gives the answer or the error.
+ * The runtime's fast path. The runtime's own documents (the client's, `@doorstep/client/documents`,
+ * and any an operator adds) are trusted: compiled once at start into serializers, they are answered
+ * from the snapshot and the profile without the GraphQL executor, byte for byte as yoga answers them
+ * (a test compares both). Every other document goes to yoga, and so does anything unusual about a
+ * request (an error to report, another kind of key, an origin the key refuses, an argument yoga would
+ * refuse), which yoga then answers or reports. A fixed list keeps what this path holds in memory
+ * bounded whatever documents callers send.
  */
 export class RuntimePath {
   /** Requests this path answered (the rest went to yoga): for tests and operators. */
   answered = 0;
-  private readonly validated = new Set<string>();
-  private readonly compiled = new Map<string, TCompiledDocument | null>();
+  private readonly compiled = new Map<string, TCompiledDocument>();
+  private lastFailureLoggedAt = 0;
 
-  constructor(private readonly schema: GraphQLSchema, private readonly services: TServices) {}
-
-  /** The yoga plugin that tells this path which documents passed yoga's parsing and validation. */
-  plugin(): Plugin {
-    const sources = new WeakMap<DocumentNode, string>();
-    return {
-      onParse: ({ params }) => ({ result }) => {
-        const source = typeof params.source === 'string' ? params.source : params.source.body;
-        if (result && !(result instanceof Error) && source.length <= MAX_DOCUMENT_LENGTH) sources.set(result as DocumentNode, source);
-      },
-      onValidate: ({ params }) => ({ valid }) => {
-        const source = sources.get(params.documentAST);
-        if (!valid || source === undefined || this.validated.has(source) || !isRuntimeDocument(params.documentAST)) return;
-        if (this.validated.size >= MAX_DOCUMENTS) this.validated.delete(this.validated.values().next().value as string);
-        this.validated.add(source);
-      },
-    };
+  constructor(private readonly schema: GraphQLSchema, private readonly services: TServices, trusted: readonly string[] = TRUSTED_DOCUMENTS) {
+    for (const source of trusted) {
+      const document = parse(source, { noLocation: true });
+      const errors = validate(schema, document);
+      if (errors.length > 0) throw new Error(`A trusted runtime document is not valid: ${errors[0].message}`);
+      const compiled = compileDocument(schema, document);
+      if (!compiled) throw new Error('A trusted runtime document must be a query of onboarding or onboardings the fast path compiles');
+      this.compiled.set(source, compiled);
+    }
   }
 
   /** Answers the request and returns true, or returns false without writing anything. */
@@ -121,20 +114,22 @@ export class RuntimePath {
       const placements = ZOptionalPlacements.safeParse(args.placements);
       if (!placements.success) return undefined;
       return await serveOnboardings(this.services, principal.environmentId, user.data, locale.data ?? null, placements.data ?? null);
-    } catch {
+    } catch (error) {
       // Yoga runs it again and answers with its masked error.
+      this.failed(error);
       return undefined;
     }
   }
 
   private documentFor(source: string): TCompiledDocument | null {
-    const hit = this.compiled.get(source);
-    if (hit !== undefined) return hit;
-    if (!this.validated.has(source)) return null;
-    const document = compileDocument(this.schema, source);
-    if (this.compiled.size >= MAX_DOCUMENTS) this.compiled.delete(this.compiled.keys().next().value as string);
-    this.compiled.set(source, document);
-    return document;
+    return this.compiled.get(source) ?? null;
+  }
+
+  /** A failure here repeats in yoga, which reports it; logged at most once a minute so a regression shows. */
+  private failed(error: unknown): void {
+    if (Date.now() - this.lastFailureLoggedAt < 60_000) return;
+    this.lastFailureLoggedAt = Date.now();
+    log.warn('The runtime fast path failed a request; yoga answered it', {}, error);
   }
 }
 
@@ -145,8 +140,7 @@ function isRuntimeDocument(document: DocumentNode): boolean {
   return operations[0].selectionSet.selections.length === 1 && root.kind === Kind.FIELD && RUNTIME_FIELDS.has(root.name.value);
 }
 
-function compileDocument(schema: GraphQLSchema, source: string): TCompiledDocument | null {
-  const document = parse(source, { noLocation: true });
+function compileDocument(schema: GraphQLSchema, document: DocumentNode): TCompiledDocument | null {
   if (!isRuntimeDocument(document)) return null;
   const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
   const node = operation.selectionSet.selections[0] as FieldNode;
