@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createApp, type TApp, type TAppOptions } from '../../api/src/app.ts';
-import type { TEventStreamLimits } from '../../api/src/runtime/event-streams.ts';
 import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
 import { listen } from '../../api/src/server.ts';
 import { createTestDatabase, type TDatabaseKind, type TTestDatabase } from './databases.ts';
