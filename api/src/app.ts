@@ -9,6 +9,7 @@ import { useEventStream } from './events-plugin.ts';
 import { useOfrep } from './ofrep-plugin.ts';
 import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
 import { schema } from './schema/index.ts';
+import type { TEventCommitterOptions } from './runtime/event-committer.ts';
 import type { TEventStreamLimits } from './runtime/event-streams.ts';
 import { startServices, stopServices, type TServices } from './services.ts';
 
@@ -18,6 +19,8 @@ export type TAppOptions = {
   snapshotMaxAgeMs?: number;
   /** Caps on open `GET /events` streams; `EVENT_STREAM_LIMITS` unless given (tests lower them). */
   eventStreamLimits?: TEventStreamLimits;
+  /** Group commit of `track` (tests widen the window to put requests in one group). */
+  eventCommitter?: TEventCommitterOptions;
 };
 
 export type TApp = {
@@ -28,7 +31,9 @@ export type TApp = {
 
 /** Builds the GraphQL server on an opened, migrated database. Listening is `server.ts`'s job. */
 export async function createApp(options: TAppOptions): Promise<TApp> {
-  const services = await startServices(options.db, { snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits });
+  const services = await startServices(options.db, {
+    snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits, eventCommitter: options.eventCommitter,
+  });
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema,
     graphqlEndpoint: '/graphql',

@@ -2,6 +2,7 @@ import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
 import { SignInLimiter } from './auth/sign-in-limiter.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
+import { EventCommitter, type TEventCommitterOptions } from './runtime/event-committer.ts';
 import { EventStreamHub, type TEventStreamLimits } from './runtime/event-streams.ts';
 import { ServeRecorder } from './runtime/serve-recorder.ts';
 import { ProfileStore } from './runtime/profile-store.ts';
@@ -16,13 +17,16 @@ export type TServices = {
   streams: EventStreamHub;
   profiles: ProfileStore;
   serves: ServeRecorder;
+  events: EventCommitter;
 };
 
 // PGlite has one process, which invalidates profiles itself; on PostgreSQL another API process may
 // have handled the `track`, so a cached profile may only be a few seconds old.
 const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 3_000 };
 
-export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits }): Promise<TServices> {
+export type TServiceOptions = { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits; eventCommitter?: TEventCommitterOptions };
+
+export async function startServices(db: TDatabase, options: TServiceOptions): Promise<TServices> {
   const profiles = new ProfileStore(db.prisma, { ttlMs: PROFILE_TTL_MS[db.driver] });
   const snapshots = new SnapshotStore(db.prisma, options.snapshotMaxAgeMs);
   const services: TServices = {
@@ -34,6 +38,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
     streams: new EventStreamHub(snapshots, options.eventStreamLimits),
     profiles,
     serves: new ServeRecorder(db.prisma, profiles),
+    events: new EventCommitter(db.prisma, options.eventCommitter),
   };
   services.bus.subscribe((change) => {
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);
@@ -53,6 +58,8 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
 
 export async function stopServices(services: TServices): Promise<void> {
   services.streams.stop();
+  // Events first: the requests waiting on them are answered before the process goes.
+  await services.events.drain();
   await Promise.all([services.profiles.flush(), services.serves.flush()]);
   await services.bus.stop();
 }
