@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createApp, type TApp } from '../../api/src/app.ts';
+import type { TEventCommitterOptions } from '../../api/src/runtime/event-committer.ts';
 import type { TEventStreamLimits } from '../../api/src/runtime/event-streams.ts';
 import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
 import { listen } from '../../api/src/server.ts';
@@ -23,11 +24,13 @@ export type TTestApi = {
 };
 
 /** Starts the API on a fresh database of `kind` for the enclosing describe block. */
-export function useTestApi(kind: TDatabaseKind, options: { snapshotMaxAgeMs?: number; eventStreamLimits?: TEventStreamLimits } = {}): TTestApi {
+export function useTestApi(
+  kind: TDatabaseKind, options: { snapshotMaxAgeMs?: number; eventStreamLimits?: TEventStreamLimits; eventCommitter?: TEventCommitterOptions } = {},
+): TTestApi {
   const api = { kind } as TTestApi;
   beforeAll(async () => {
     api.database = await createTestDatabase(kind);
-    api.app = await createApp({ db: api.database.db, snapshotMaxAgeMs: options.snapshotMaxAgeMs, eventStreamLimits: options.eventStreamLimits });
+    api.app = await createApp({ db: api.database.db, ...options });
   });
   afterAll(async () => {
     await api.app?.close();
