@@ -56,10 +56,14 @@ export async function startServices(db: TDatabase, options: TServiceOptions): Pr
   return services;
 }
 
+/** How long a shutdown keeps retrying off-path writes (first sightings, serves, exposures) while the database fails. */
+const SHUTDOWN_FLUSH_MS = 10_000;
+
 export async function stopServices(services: TServices): Promise<void> {
   services.streams.stop();
   // Events first: the requests waiting on them are answered before the process goes.
   await services.events.drain();
-  await Promise.all([services.profiles.flush(), services.serves.flush()]);
+  const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+  await Promise.all([services.profiles.flush({ deadline }), services.serves.flush({ deadline })]);
   await services.bus.stop();
 }

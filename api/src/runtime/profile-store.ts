@@ -100,8 +100,8 @@ export class ProfileStore {
     if (hit) this.cache.set(cacheKey, { state: change(hit.state), expiresAt: hit.expiresAt });
   }
 
-  flush(): Promise<void> {
-    return this.firstSeen.flush();
+  flush(options: { deadline?: number } = {}): Promise<void> {
+    return this.firstSeen.flush(options);
   }
 
   private async load(environmentId: string, externalId: string): Promise<TProfileState> {
