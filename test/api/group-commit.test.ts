@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApi, useTestWorkspace, type TTestApi } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
+import { createApp } from '../../api/src/app.ts';
 import type { TSeedResult } from '../../api/src/seed.ts';
 
 const TRACK = `mutation($events: [TrackEventInput!]!) { track(events: $events) { accepted duplicates } }`;
@@ -74,6 +75,20 @@ describe.each(DATABASE_KINDS)('group commit of track on %s', (kind) => {
     expect(api.app.services.events.stats.splitGroups).toBe(splitBefore + 1);
     const stored = await storedWithWriter(api, await productionId(api, ws), [...good.flat(), ...poisonous].map((e) => e.id));
     expect(stored.map((row) => row.clientEventId).sort()).toEqual(good.flat().map((e) => e.id).sort());
+  });
+
+  it('should commit the requests waiting for their group before a shutdown completes', async () => {
+    // A second API on the same database whose window would hold the requests for a minute.
+    const closing = await createApp({ db: api.database.db, eventCommitter: { windowMs: 60_000 } });
+    const environmentId = await productionId(api, ws);
+    const snapshot = await closing.services.snapshots.get(environmentId);
+    const batches = [pageViews('shutdown-a', 'shutdown-user-a', 4), pageViews('shutdown-b', 'shutdown-user-b', 2)];
+    const answers = Promise.all(batches.map((batch) => closing.services.events.submit(snapshot, batch)));
+    const started = Date.now();
+    await closing.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await answers).map(({ accepted, duplicates }) => ({ accepted, duplicates }))).toEqual([{ accepted: 4, duplicates: 0 }, { accepted: 2, duplicates: 0 }]);
+    expect(await storedWithWriter(api, environmentId, batches.flat().map((e) => e.id))).toHaveLength(6);
   });
 });
 
