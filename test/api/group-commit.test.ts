@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestApi, useTestWorkspace, type TTestApi } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 import { createApp } from '../../api/src/app.ts';
+import { EventCommitter } from '../../api/src/runtime/event-committer.ts';
 import type { TSeedResult } from '../../api/src/seed.ts';
 
 const TRACK = `mutation($events: [TrackEventInput!]!) { track(events: $events) { accepted duplicates } }`;
@@ -75,6 +76,17 @@ describe.each(DATABASE_KINDS)('group commit of track on %s', (kind) => {
     expect(api.app.services.events.stats.splitGroups).toBe(splitBefore + 1);
     const stored = await storedWithWriter(api, await productionId(api, ws), [...good.flat(), ...poisonous].map((e) => e.id));
     expect(stored.map((row) => row.clientEventId).sort()).toEqual(good.flat().map((e) => e.id).sort());
+  });
+
+  it('should hold requests beyond its bound until there is room, dropping none', async () => {
+    const committer = new EventCommitter(api.database.db.prisma, { maxPendingEvents: 20, windowMs: 20 });
+    const snapshot = await api.app.services.snapshots.get(await productionId(api, ws));
+    const batches = Array.from({ length: 5 }, (_, i) => pageViews(`bound-${i}`, `bound-user-${i}`, 20));
+    const answers = await Promise.all(batches.map((batch) => committer.submit(snapshot, batch)));
+    expect(answers.map(({ accepted, duplicates }) => ({ accepted, duplicates }))).toEqual(batches.map(() => ({ accepted: 20, duplicates: 0 })));
+    // Never more than the bound at once: each group held one request.
+    expect(committer.stats).toMatchObject({ groups: 5, largestGroup: 20 });
+    expect(await storedWithWriter(api, await productionId(api, ws), batches.flat().map((e) => e.id))).toHaveLength(100);
   });
 
   it('should commit the requests waiting for their group before a shutdown completes', async () => {
