@@ -13,6 +13,7 @@ import { useOfrep } from './ofrep-plugin.ts';
 import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
 import { schema } from './schema/index.ts';
 import { RuntimePath } from './runtime/runtime-path.ts';
+import type { TEventCommitterOptions } from './runtime/event-committer.ts';
 import type { TEventStreamLimits } from './runtime/event-streams.ts';
 import { startServices, stopServices, type TServices } from './services.ts';
 
@@ -24,6 +25,8 @@ export type TAppOptions = {
   eventStreamLimits?: TEventStreamLimits;
   /** Documents the runtime's fast path answers; the client's unless given (tests add others). */
   trustedDocuments?: readonly string[];
+  /** Group commit of `track` (tests widen the window to put requests in one group). */
+  eventCommitter?: TEventCommitterOptions;
 };
 
 export type TApp = {
@@ -36,7 +39,9 @@ export type TApp = {
 
 /** Builds the GraphQL server on an opened, migrated database. Listening is `server.ts`'s job. */
 export async function createApp(options: TAppOptions): Promise<TApp> {
-  const services = await startServices(options.db, { snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits });
+  const services = await startServices(options.db, {
+    snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits, eventCommitter: options.eventCommitter,
+  });
   const runtime = new RuntimePath(schema, services, options.trustedDocuments);
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema,

@@ -2,6 +2,7 @@ import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
 import { SignInLimiter } from './auth/sign-in-limiter.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
+import { EventCommitter, type TEventCommitterOptions } from './runtime/event-committer.ts';
 import { EventStreamHub, type TEventStreamLimits } from './runtime/event-streams.ts';
 import { ServeRecorder } from './runtime/serve-recorder.ts';
 import { ProfileStore } from './runtime/profile-store.ts';
@@ -16,6 +17,7 @@ export type TServices = {
   streams: EventStreamHub;
   profiles: ProfileStore;
   serves: ServeRecorder;
+  events: EventCommitter;
 };
 
 // PGlite has one process, which invalidates profiles itself. On PostgreSQL another API process may
@@ -23,7 +25,9 @@ export type TServices = {
 // TTL bounds the staleness should a notice be lost.
 const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 15_000 };
 
-export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits }): Promise<TServices> {
+export type TServiceOptions = { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits; eventCommitter?: TEventCommitterOptions };
+
+export async function startServices(db: TDatabase, options: TServiceOptions): Promise<TServices> {
   const bus = new ChangeBus(db);
   const profiles = new ProfileStore(db, (change) => bus.announce(change), { ttlMs: PROFILE_TTL_MS[db.driver] });
   const snapshots = new SnapshotStore(db.prisma, options.snapshotMaxAgeMs);
@@ -36,6 +40,7 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
     streams: new EventStreamHub(snapshots, options.eventStreamLimits),
     profiles,
     serves: new ServeRecorder(db, profiles),
+    events: new EventCommitter(db.prisma, options.eventCommitter),
   };
   services.bus.subscribe((change) => {
     if (change.type === 'content') services.snapshots.invalidateWorkspace(change.workspaceId);
@@ -54,8 +59,14 @@ export async function startServices(db: TDatabase, options: { snapshotMaxAgeMs: 
   return services;
 }
 
+/** How long a shutdown keeps retrying off-path writes (first sightings, serves, exposures) while the database fails. */
+const SHUTDOWN_FLUSH_MS = 10_000;
+
 export async function stopServices(services: TServices): Promise<void> {
   services.streams.stop();
-  await Promise.all([services.profiles.flush(), services.serves.flush()]);
+  // Events first: the requests waiting on them are answered before the process goes.
+  await services.events.drain();
+  const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+  await Promise.all([services.profiles.flush({ deadline }), services.serves.flush({ deadline })]);
   await services.bus.stop();
 }

@@ -158,8 +158,8 @@ export class ProfileStore {
     this.carried.set(cacheKey, { servedFlows: changed.servedFlows, exposures: changed.exposures });
   }
 
-  async flush(): Promise<void> {
-    await Promise.all([this.firstSeen.flush(), this.notices.flush()]);
+  async flush(options: { deadline?: number } = {}): Promise<void> {
+    await Promise.all([this.firstSeen.flush(options), this.notices.flush()]);
   }
 
   private async load(environmentId: string, externalId: string): Promise<TProfileState> {
@@ -167,7 +167,7 @@ export class ProfileStore {
     const exposures = new Map(row.exposures);
     const servedFlows = new Map(row.serves);
     if (!row.found) {
-      this.firstSeen.add(`${environmentId}\u0000${externalId}`, { environmentId, externalId });
+      if (!this.firstSeen.add(`${environmentId}\u0000${externalId}`, { environmentId, externalId })) await this.firstSeen.whenRoom();
       return exposures.size === 0 && servedFlows.size === 0 ? EMPTY_STATE : { ...EMPTY_STATE, exposures, servedFlows };
     }
     return {

@@ -36,7 +36,8 @@ export async function serveOnboarding(
 ): Promise<{ onboarding: TResolvedOnboarding | null; snapshot: TEnvironmentSnapshot }> {
   const serving = await prepare(services, environmentId, user, locale);
   const onboarding = resolveOnboarding(serving.snapshot, serving.user, { ...serving.options, placement });
-  if (onboarding) services.serves.record(serving.snapshot, serving.user, onboarding, serving.profile);
+  // While the database cannot take the serves as fast as they come, requests wait for room: none is dropped.
+  if (onboarding && !services.serves.record(serving.snapshot, serving.user, onboarding, serving.profile)) await services.serves.whenRoom();
   return { onboarding, snapshot: serving.snapshot };
 }
 
@@ -52,7 +53,7 @@ export async function serveOnboardings(
   for (const placement of placements ?? serving.snapshot.placementKeys) {
     const onboarding = resolveOnboarding(serving.snapshot, serving.user, { ...serving.options, placement });
     if (!onboarding) continue;
-    services.serves.record(serving.snapshot, serving.user, onboarding, serving.profile);
+    if (!services.serves.record(serving.snapshot, serving.user, onboarding, serving.profile)) await services.serves.whenRoom();
     served.push(onboarding);
   }
   return served;

@@ -1,7 +1,7 @@
 import { evalCondition, evaluationAttributes, type TResolvedOnboarding, type TRuntimeUser } from '@doorstep/schema';
 import type { TDatabase } from '../db/database.ts';
 import { insertExposures, insertFlowServes, type TExposureRow, type TFlowServeRow } from '../db/runtime-writes.ts';
-import { BatchWriter } from './batch-writer.ts';
+import { BatchWriter, type TBatchWriterStats } from './batch-writer.ts';
 import type { ProfileStore, TProfileState } from './profile-store.ts';
 import type { TEnvironmentSnapshot } from './snapshot-store.ts';
 
@@ -31,28 +31,43 @@ export class ServeRecorder {
     }, { label: 'flow serves' });
   }
 
-  record(snapshot: TEnvironmentSnapshot, user: TRuntimeUser, served: TResolvedOnboarding, profile: TProfileState): void {
+  /**
+   * Returns false when the writers hold more than they should (the database is down or slow): what
+   * was recorded is kept, and the caller should wait for `whenRoom()` before serving more.
+   */
+  record(snapshot: TEnvironmentSnapshot, user: TRuntimeUser, served: TResolvedOnboarding, profile: TProfileState): boolean {
     const newServe = !profile.servedFlows.has(served.flow.key);
     const experimentId = served.variant && !served.variant.sticky ? snapshot.experimentIds.get(served.variant.experimentKey) : undefined;
-    if (!newServe && !experimentId) return;
+    if (!newServe && !experimentId) return true;
     const now = new Date();
     const userId = user.id;
     const attributes = evaluationAttributes(user);
     const segmentKeys = snapshot.segments.filter((s) => evalCondition(attributes, s.condition, snapshot.savedGroups)).map((s) => s.key);
     const { environmentId } = snapshot;
+    let room = true;
     if (newServe) {
-      this.flowServes.add(`${environmentId}\u0000${served.flow.key}\u0000${userId}`, { environmentId, flowKey: served.flow.key, userId, segmentKeys, servedAt: now });
+      room = this.flowServes.add(`${environmentId}\u0000${served.flow.key}\u0000${userId}`, { environmentId, flowKey: served.flow.key, userId, segmentKeys, servedAt: now });
       this.profiles.rememberServedFlow(environmentId, userId, served.flow.key, now.getTime());
     }
     if (experimentId && served.variant) {
       this.environmentOfExperiment.set(experimentId, environmentId);
-      this.exposures.add(`${experimentId}\u0000${userId}`, { experimentId, userId, variantKey: served.variant.key, segmentKeys, exposedAt: now });
+      room = this.exposures.add(`${experimentId}\u0000${userId}`, { experimentId, userId, variantKey: served.variant.key, segmentKeys, exposedAt: now }) && room;
       this.profiles.rememberExposure(environmentId, userId, served.variant.experimentKey, served.variant.key);
     }
+    return room;
   }
 
-  async flush(): Promise<void> {
-    await Promise.all([this.exposures.flush(), this.flowServes.flush()]);
+  whenRoom(): Promise<unknown> {
+    return Promise.all([this.exposures.whenRoom(), this.flowServes.whenRoom()]);
+  }
+
+  /** Resolves once what was recorded is stored; with a deadline (shutdown), gives up then, logging what was lost. */
+  async flush(options: { deadline?: number } = {}): Promise<void> {
+    await Promise.all([this.exposures.flush(options), this.flowServes.flush(options)]);
+  }
+
+  get stats(): Record<'exposures' | 'flowServes', TBatchWriterStats> {
+    return { exposures: this.exposures.stats, flowServes: this.flowServes.stats };
   }
 }
 

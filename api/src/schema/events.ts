@@ -1,7 +1,6 @@
 import { ZTrackBatch } from '@doorstep/schema';
 import { mayActAs, unverifiedEvents } from '../auth/identity.ts';
 import { builder } from '../builder.ts';
-import { ingestEvents } from '../domain/event-ingest.ts';
 
 const TrackEventInput = builder.inputType('TrackEventInput', {
   fields: (t) => ({
@@ -41,7 +40,8 @@ builder.mutationField('track', (t) =>
       const forged = args.events.flatMap((e, index) => (mayActAs(identitySecret, e.userId, e.userHash) ? [] : [index]));
       if (forged.length > 0) throw unverifiedEvents(forged);
       const snapshot = await ctx.services.snapshots.get(environmentId);
-      const result = await ingestEvents(ctx.prisma, snapshot, args.events);
+      // Answered once committed, in a transaction shared with the requests arriving alongside.
+      const result = await ctx.services.events.submit(snapshot, args.events);
       ctx.services.profiles.changed(environmentId, result.affectedUsers);
       return { accepted: result.accepted, duplicates: result.duplicates };
     },
