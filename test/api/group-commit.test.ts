@@ -67,9 +67,12 @@ describe.each(DATABASE_KINDS)('group commit of track on %s', (kind) => {
   it('should fail only the request the database refuses and store its neighbours', async () => {
     const splitBefore = api.app.services.events.stats.splitGroups;
     const good = [pageViews('poison-a', 'poison-user-a', 3), pageViews('poison-c', 'poison-user-c', 3)];
-    // Valid to the API, refused by PostgreSQL: text cannot hold a NUL character.
-    const poisonous = pageViews('poison-b', 'poison-user-\u0000-b', 3);
-    const [a, refused, c] = await Promise.all([track(good[0]), track(poisonous), track(good[1])]);
+    // Valid to the API, refused by the database: a constraint this test adds to its own database
+    // (the API's validation already refuses what PostgreSQL cannot store, such as NUL characters).
+    const poisonous = pageViews('poison-b', 'poison-user-b', 3);
+    await api.database.db.prisma.$executeRawUnsafe('ALTER TABLE "Event" ADD CONSTRAINT "refuse_poison" CHECK ("userId" <> \'poison-user-b\')');
+    const [a, refused, c] = await Promise.all([track(good[0]), track(poisonous), track(good[1])]).finally(() =>
+      api.database.db.prisma.$executeRawUnsafe('ALTER TABLE "Event" DROP CONSTRAINT "refuse_poison"'));
     expect(refused.errors).toHaveLength(1);
     expect(refused.data?.track ?? null).toBeNull();
     expect([a.data?.track, c.data?.track]).toEqual([{ accepted: 3, duplicates: 0 }, { accepted: 3, duplicates: 0 }]);
