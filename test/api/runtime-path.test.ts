@@ -20,7 +20,7 @@ const ALIASED_DOCUMENT = `query($user: OnboardingUserInput!, $placement: String)
 
 describe.each(DATABASE_KINDS)('the runtime fast path on %s', (kind) => {
   // Two more documents of other shapes (fragments, aliases, the list field) trusted beside the client's.
-  const api = useTestApi(kind, { trustedDocuments: [ONBOARDING_DOCUMENT, PLACEMENTS_DOCUMENT, ALIASED_DOCUMENT] });
+  const api = useTestApi(kind, { trustedDocuments: [ONBOARDING_DOCUMENT, TRACK_DOCUMENT, PLACEMENTS_DOCUMENT, ALIASED_DOCUMENT] });
   const ws = useTestWorkspace(api);
   let server: Server;
   let url: string;
@@ -111,6 +111,37 @@ describe.each(DATABASE_KINDS)('the runtime fast path on %s', (kind) => {
     const secret = await post(ws.secretKey, ONBOARDING_DOCUMENT, { user: { id: 'u' } });
     expect((await secret.json()).errors[0].extensions.code).toBe('FORBIDDEN');
     expect(api.app.runtime.answered).toBe(before);
+  });
+
+  it('should record track batches as yoga does, answering the same bytes and headers', async () => {
+    const batch = (prefix: string) => [
+      { id: `${prefix}-1`, userId: `${prefix}-user`, name: 'flow_started', flowKey: 'self-serve' },
+      { id: `${prefix}-2`, userId: `${prefix}-user`, name: 'first_event_received', properties: { source: 'test' } },
+    ];
+    const before = api.app.runtime.answered;
+    const yoga = await api.app.yoga.fetch('http://doorstep.test/graphql', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.publicKey}`, origin: 'http://app.test' },
+      body: JSON.stringify({ query: TRACK_DOCUMENT, variables: { events: batch('via-yoga') } }),
+    });
+    const fast = await post(ws.publicKey, TRACK_DOCUMENT, { events: batch('via-fast') }, { origin: 'http://app.test' });
+    const yogaBody = await yoga.text();
+    expect(await fast.text()).toBe(yogaBody);
+    expect(JSON.parse(yogaBody)).toEqual({ data: { track: { accepted: 2, duplicates: 0 } } });
+    const headersOf = (response: Response) => [...response.headers]
+      .map(([name, value]) => [name.toLowerCase(), value])
+      .filter(([name]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name))
+      .sort(([a], [b]) => a.localeCompare(b));
+    expect(headersOf(fast)).toEqual(headersOf(yoga));
+    // A retry of the same batch is answered as duplicates, and the derived progress is there.
+    const again = await post(ws.publicKey, TRACK_DOCUMENT, { events: batch('via-fast') });
+    expect(await again.json()).toEqual({ data: { track: { accepted: 2, duplicates: 2 } } });
+    expect(api.app.runtime.answered - before).toBe(2);
+    const served = await (await post(ws.publicKey, ONBOARDING_DOCUMENT, { user: { id: 'via-fast-user' } })).json();
+    expect(served.data.onboarding.progress.completedStepIds).toContain('install-snippet');
+    // What yoga would refuse, yoga answers: an unknown step, an event the snapshot cannot place.
+    const refused = await post(ws.publicKey, TRACK_DOCUMENT, { events: [{ id: 'bad-1', userId: 'u', name: 'step_completed', flowKey: 'self-serve', stepId: 'nope' }] });
+    expect((await refused.json()).errors[0].extensions.code).toBe('VALIDATION');
+    expect(api.app.runtime.answered - before).toBe(3);
   });
 
   it('should answer 304 until the answer changes, then a new ETag', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ONBOARDING_DOCUMENT } from '@doorstep/client/documents';
-import { MAIN_PLACEMENT, ZLocale, ZPlacementKey, ZPlacementKeys, ZRuntimeUser } from '@doorstep/schema';
+import { ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from '@doorstep/client/documents';
+import { MAIN_PLACEMENT, ZLocale, ZPlacementKey, ZPlacementKeys, ZRuntimeUser, ZTrackBatch } from '@doorstep/schema';
 import {
   getArgumentValues, getVariableValues, Kind, parse, validate,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode,
@@ -9,18 +9,19 @@ import {
 import { mayActAs } from '../auth/identity.ts';
 import { MAX_NESTING, nestsDeeper } from '../input-limits-plugin.ts';
 import type { TPublicPrincipal } from '../auth/principal.ts';
+import { ValidationError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { TServices } from '../services.ts';
 import { compileOutput, NotCompilable, type TAnswerWriter, type TSerialize } from './selection-serializer.ts';
 import { serveOnboarding, serveOnboardings } from './serve-onboarding.ts';
 
-const RUNTIME_FIELDS = new Set(['onboarding', 'onboardings']);
+const RUNTIME_FIELDS = { query: new Set(['onboarding', 'onboardings']), mutation: new Set(['track']) } as const;
 // Built once: zod builds a schema's checks when it is created, which per request cost more than the parse.
 const ZOptionalLocale = ZLocale.nullish();
 const ZOptionalPlacement = ZPlacementKey.nullish();
 const ZOptionalPlacements = ZPlacementKeys.nullish();
 /** The documents `@doorstep/client` sends for the runtime's queries. */
-export const TRUSTED_DOCUMENTS: readonly string[] = [ONBOARDING_DOCUMENT];
+export const TRUSTED_DOCUMENTS: readonly string[] = [ONBOARDING_DOCUMENT, TRACK_DOCUMENT];
 
 type TCompiledDocument = {
   operation: OperationDefinitionNode;
@@ -35,13 +36,13 @@ type TCompiledDocument = {
 type TRuntimeRequest = { query: string; variables: Record<string, unknown>; operationName: string | null };
 
 /**
- * The runtime's fast path. The runtime's own documents (the client's, `@doorstep/client/documents`,
- * and any an operator adds) are trusted: compiled once at start into serializers, they are answered
- * from the snapshot and the profile without the GraphQL executor, byte for byte as yoga answers them
- * (a test compares both). Every other document goes to yoga, and so does anything unusual about a
- * request (an error to report, another kind of key, an origin the key refuses, an argument yoga would
- * refuse), which yoga then answers or reports. A fixed list keeps what this path holds in memory
- * bounded whatever documents callers send.
+ * The runtime's fast path. The runtime's own documents (the client's `onboarding` query and `track`
+ * mutation, `@doorstep/client/documents`) are trusted: compiled once at start into serializers, they
+ * are answered from the snapshot, the profile and the group committer without the GraphQL executor,
+ * byte for byte as yoga answers them (tests compare both). Every other document goes to yoga, and so
+ * does anything unusual about a request (an error to report, another kind of key, an origin the key
+ * refuses, an argument yoga would refuse), which yoga then answers or reports. A fixed list keeps
+ * what this path holds in memory bounded whatever documents callers send.
  */
 export class RuntimePath {
   /** Requests this path answered (the rest went to yoga): for tests and operators. */
@@ -77,6 +78,14 @@ export class RuntimePath {
     const served = await this.serve(principal, document.field.name, args);
     if (served === undefined) return false;
 
+    if (document.operation.operation === 'mutation') {
+      const body = `${document.prefix}${serialized(document, served)}}}`;
+      const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) };
+      if (req.headers.origin) Object.assign(headers, corsHeaders(req.headers.origin));
+      this.answered++;
+      res.writeHead(200, headers).end(body);
+      return true;
+    }
     const out: TAnswerWriter = { body: document.prefix, recipe: document.prefix };
     if (served === null) {
       out.body += 'null';
@@ -101,6 +110,7 @@ export class RuntimePath {
 
   /** The resolved answer, or undefined when yoga must answer (arguments it would refuse, a failure). */
   private async serve(principal: TPublicPrincipal, fieldName: string, args: Record<string, unknown>): Promise<unknown> {
+    if (fieldName === 'track') return this.track(principal, args);
     const user = ZRuntimeUser.safeParse(args.user);
     const locale = ZOptionalLocale.safeParse(args.locale);
     if (!user.success || !locale.success || !mayActAs(principal.identitySecret, user.data.id, user.data.hash)) return undefined;
@@ -121,6 +131,22 @@ export class RuntimePath {
     }
   }
 
+  /** `track` as its resolver does it (schema/events.ts): validated, verified, then group-committed. */
+  private async track(principal: TPublicPrincipal, args: Record<string, unknown>): Promise<unknown> {
+    const events = ZTrackBatch.safeParse(args.events);
+    if (!events.success || events.data.some((e) => !mayActAs(principal.identitySecret, e.userId, e.userHash))) return undefined;
+    try {
+      const snapshot = await this.services.snapshots.get(principal.environmentId);
+      const result = await this.services.events.submit(snapshot, events.data);
+      this.services.profiles.changed(principal.environmentId, result.affectedUsers);
+      return { accepted: result.accepted, duplicates: result.duplicates };
+    } catch (error) {
+      // An event the snapshot refuses is reported by yoga's run; ids make a repeated commit harmless.
+      if (!(error instanceof ValidationError)) this.failed(error);
+      return undefined;
+    }
+  }
+
   private documentFor(source: string): TCompiledDocument | null {
     return this.compiled.get(source) ?? null;
   }
@@ -135,9 +161,9 @@ export class RuntimePath {
 
 function isRuntimeDocument(document: DocumentNode): boolean {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  if (operations.length !== 1 || operations[0].operation !== 'query') return false;
+  if (operations.length !== 1 || operations[0].operation === 'subscription') return false;
   const [root] = operations[0].selectionSet.selections;
-  return operations[0].selectionSet.selections.length === 1 && root.kind === Kind.FIELD && RUNTIME_FIELDS.has(root.name.value);
+  return operations[0].selectionSet.selections.length === 1 && root.kind === Kind.FIELD && RUNTIME_FIELDS[operations[0].operation].has(root.name.value);
 }
 
 function compileDocument(schema: GraphQLSchema, document: DocumentNode): TCompiledDocument | null {
@@ -145,7 +171,8 @@ function compileDocument(schema: GraphQLSchema, document: DocumentNode): TCompil
   const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
   const node = operation.selectionSet.selections[0] as FieldNode;
   if (operation.directives?.length || node.directives?.length || !node.selectionSet) return null;
-  const field = schema.getQueryType()!.getFields()[node.name.value];
+  const root = operation.operation === 'mutation' ? schema.getMutationType()! : schema.getQueryType()!;
+  const field = root.getFields()[node.name.value];
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d as FragmentDefinitionNode] as const] : [])));
   try {
     const prefix = `{"data":{${JSON.stringify(node.alias?.value ?? node.name.value)}:`;
@@ -154,6 +181,13 @@ function compileDocument(schema: GraphQLSchema, document: DocumentNode): TCompil
     if (error instanceof NotCompilable) return null;
     throw error;
   }
+}
+
+function serialized(document: TCompiledDocument, value: unknown): string {
+  const out: TAnswerWriter = { body: '', recipe: '' };
+  if (value === null) return 'null';
+  document.serialize(value, out);
+  return out.body;
 }
 
 function runtimeRequest(body: unknown): TRuntimeRequest | null {

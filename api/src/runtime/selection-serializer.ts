@@ -26,7 +26,7 @@ const COMPUTED: Record<string, (source: TSource) => unknown> = {
 
 /** The types a runtime answer is made of; anything else is left to yoga. */
 const RUNTIME_TYPES = new Set([
-  'Onboarding', 'OnboardingFlow', 'Welcome', 'Media', 'CallToAction', 'Step', 'Question', 'QuestionOption', 'Checklist', 'ChecklistItem', 'Activation', 'Progress',
+  'TrackResult', 'Onboarding', 'OnboardingFlow', 'Welcome', 'Media', 'CallToAction', 'Step', 'Question', 'QuestionOption', 'Checklist', 'ChecklistItem', 'Activation', 'Progress',
 ]);
 
 export class NotCompilable extends Error {}
