@@ -42,11 +42,7 @@ async function runtimeOrYoga(app: TApp, req: IncomingMessage, res: ServerRespons
     if (!res.headersSent) reply(res, 400, { errors: [{ message: 'The request body could not be read' }] });
     return;
   }
-  let parsed: unknown = null;
-  if (body.length > 0 && isJsonContentType(req.headers['content-type'])) {
-    try { parsed = JSON.parse(body.toString('utf8')); } catch { /* yoga reports it */ }
-  }
-  if (parsed !== null && await app.runtime.answer(req, res, parsed).catch(() => false)) return;
+  if (body.length > 0 && isJsonContentType(req.headers['content-type']) && await app.runtime.answer(req, res, body.toString('utf8')).catch(() => false)) return;
   (req as IncomingMessage & { body?: Buffer }).body = body;
   void app.yoga(req, res);
 }

@@ -176,6 +176,31 @@ describe.each(DATABASE_KINDS)('the runtime fast path on %s', (kind) => {
     expect((await post(ws.publicKey, ONBOARDING_DOCUMENT, variables, { 'if-none-match': progressedTag })).status).toBe(304);
   });
 
+  it('should answer a repeated request from memory until what it depends on changes', async () => {
+    const variables = { user: { id: 'memo-user', attributes: { plan: 'pro' } } };
+    const bodies = [];
+    const fromMemory = () => api.app.runtime.fromMemory;
+    await (await post(ws.publicKey, ONBOARDING_DOCUMENT, variables)).text();
+    let before = fromMemory();
+    bodies.push(await (await post(ws.publicKey, ONBOARDING_DOCUMENT, variables)).text());
+    bodies.push(await (await post(ws.publicKey, ONBOARDING_DOCUMENT, variables)).text());
+    expect(fromMemory() - before).toBeGreaterThanOrEqual(1);
+    expect(bodies[1]).toBe(bodies[0]);
+    // The user's state changes: the next answer is worked out again and shows it.
+    await api.gql(ws.publicKey, TRACK_DOCUMENT, { events: [{ id: 'memo-1', userId: 'memo-user', name: 'flow_dismissed', flowKey: 'self-serve' }] });
+    before = fromMemory();
+    const dismissed = await (await post(ws.publicKey, ONBOARDING_DOCUMENT, variables)).json();
+    expect(fromMemory()).toBe(before);
+    expect(dismissed.data.onboarding).toBeNull();
+    // A placement with frequency caps depends on the clock: never answered from memory.
+    await api.gql(ws.secretKey, 'mutation { savePlacement(input: { key: "banner", name: "Banner", maxShows: 1, windowHours: 24 }) { __typename } }');
+    const banner = { ...variables, placement: 'banner' };
+    for (let i = 0; i < 3; i++) await (await post(ws.publicKey, ONBOARDING_DOCUMENT, banner)).text();
+    before = fromMemory();
+    await (await post(ws.publicKey, ONBOARDING_DOCUMENT, banner)).text();
+    expect(fromMemory()).toBe(before);
+  });
+
   it('should give the same ETag for the same answer across users and snapshot rebuilds', async () => {
     const tags = [];
     for (const id of ['same-a', 'same-b']) {

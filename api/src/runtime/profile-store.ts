@@ -77,6 +77,12 @@ export class ProfileStore {
     return this.cache.get(cacheKey)?.state ?? this.withCarried(cacheKey, loaded, false);
   }
 
+  /** The cached state of a user, if one is cached and fresh; reads nothing. */
+  peek(environmentId: string, externalId: string): TProfileState | undefined {
+    const hit = this.cache.get(`${environmentId}\u0000${externalId}`);
+    return hit && hit.expiresAt > Date.now() ? hit.state : undefined;
+  }
+
   /**
    * Users whose state this process just changed (events, a merge): reloaded here on their next
    * read, and on every other API process as soon as the change bus delivers the notice.

@@ -12,6 +12,8 @@ import type { TPublicPrincipal } from '../auth/principal.ts';
 import { ValidationError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { TServices } from '../services.ts';
+import type { TProfileState } from './profile-store.ts';
+import type { TEnvironmentSnapshot } from './snapshot-store.ts';
 import { compileOutput, NotCompilable, type TAnswerWriter, type TSerialize } from './selection-serializer.ts';
 import { serveOnboarding, serveOnboardings } from './serve-onboarding.ts';
 
@@ -32,6 +34,13 @@ type TCompiledDocument = {
   serialize: TSerialize;
 };
 
+/** What an answer depends on besides the request's bytes. */
+type TMemo = { environmentId: string; userId: string; snapshot: TEnvironmentSnapshot; state: TProfileState };
+type TRememberedAnswer = TMemo & { body: string; etag: string };
+/** About 25 MB at most: a few thousand active users per node answer from here. */
+const MAX_REMEMBERED = 10_000;
+const MAX_REMEMBERED_REQUEST = 4_096;
+
 /** What a request asks of the runtime, parsed from its JSON body. */
 type TRuntimeRequest = { query: string; variables: Record<string, unknown>; operationName: string | null };
 
@@ -47,7 +56,11 @@ type TRuntimeRequest = { query: string; variables: Record<string, unknown>; oper
 export class RuntimePath {
   /** Requests this path answered (the rest went to yoga): for tests and operators. */
   answered = 0;
+  /** Of those, answered from a remembered answer. */
+  fromMemory = 0;
   private readonly compiled = new Map<string, TCompiledDocument>();
+  /** Answers by request (key and body), least recently used first. */
+  private readonly remembered = new Map<string, TRememberedAnswer>();
   private lastFailureLoggedAt = 0;
 
   constructor(private readonly schema: GraphQLSchema, private readonly services: TServices, trusted: readonly string[] = TRUSTED_DOCUMENTS) {
@@ -62,14 +75,25 @@ export class RuntimePath {
   }
 
   /** Answers the request and returns true, or returns false without writing anything. */
-  async answer(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<boolean> {
+  async answer(req: IncomingMessage, res: ServerResponse, text: string): Promise<boolean> {
+    const contentType = negotiatedContentType(req.headers.accept);
+    if (!contentType) return false;
+    const memoKey = `${req.headers.authorization ?? ''}\u0000${text}`;
+    const remembered = this.remembered.get(memoKey);
+    if (remembered && await this.stillHolds(remembered, req)) {
+      this.remembered.delete(memoKey);
+      this.remembered.set(memoKey, remembered);
+      this.fromMemory++;
+      this.respond(req, res, contentType, remembered.body, remembered.etag);
+      return true;
+    }
+    let body: unknown;
+    try { body = JSON.parse(text); } catch { return false; }
     const request = runtimeRequest(body);
     // Yoga's input limits refuse these with their own error.
     if (!request || nestsDeeper(request.variables, MAX_NESTING)) return false;
     const document = this.documentFor(request.query);
     if (!document || (request.operationName !== null && request.operationName !== document.operation.name?.value)) return false;
-    const contentType = negotiatedContentType(req.headers.accept);
-    if (!contentType) return false;
     const principal = await this.services.keys.resolve(req.headers.authorization ?? null);
     if (principal?.kind !== 'public' || !originAllowed(principal, req.headers.origin)) return false;
     const coerced = getVariableValues(this.schema, document.operation.variableDefinitions ?? [], request.variables, { maxErrors: 1 });
@@ -79,38 +103,64 @@ export class RuntimePath {
     if (served === undefined) return false;
 
     if (document.operation.operation === 'mutation') {
-      const body = `${document.prefix}${serialized(document, served)}}}`;
-      const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) };
+      const answer = `${document.prefix}${serialized(document, served.value)}}}`;
+      const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(answer)) };
       if (req.headers.origin) Object.assign(headers, corsHeaders(req.headers.origin));
       this.answered++;
-      res.writeHead(200, headers).end(body);
+      res.writeHead(200, headers).end(answer);
       return true;
     }
     const out: TAnswerWriter = { body: document.prefix, recipe: document.prefix };
-    if (served === null) {
+    if (served.value === null) {
       out.body += 'null';
       out.recipe += 'null';
-    } else document.serialize(served, out);
+    } else document.serialize(served.value, out);
     out.body += '}}';
     out.recipe += '}}';
     const etag = `W/"${createHash('sha1').update(out.recipe).digest('base64url')}"`;
+    if (served.memo) this.remember(memoKey, { ...served.memo, body: out.body, etag });
+    this.respond(req, res, contentType, out.body, etag);
+    return true;
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse, contentType: string, body: string, etag: string): void {
     const headers: Record<string, string> = { 'cache-control': 'private, no-cache', etag, vary: 'Authorization' };
     const origin = req.headers.origin;
     if (origin) Object.assign(headers, corsHeaders(origin));
     this.answered++;
     if (matches(req.headers['if-none-match'], etag)) {
       res.writeHead(304, headers).end();
-      return true;
+      return;
     }
     headers['content-type'] = contentType;
-    headers['content-length'] = String(Buffer.byteLength(out.body));
-    res.writeHead(200, headers).end(out.body);
-    return true;
+    headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(200, headers).end(body);
+  }
+
+  /**
+   * An answer stays right while nothing it depends on changed: the same request bytes from the same
+   * key, the same snapshot, the same cached profile state (a change to either replaces the object),
+   * and a placement without frequency caps (caps depend on the clock too).
+   */
+  private async stillHolds(remembered: TRememberedAnswer, req: IncomingMessage): Promise<boolean> {
+    const principal = await this.services.keys.resolve(req.headers.authorization ?? null);
+    if (principal?.kind !== 'public' || principal.environmentId !== remembered.environmentId || !originAllowed(principal, req.headers.origin)) return false;
+    const snapshot = await this.services.snapshots.get(remembered.environmentId);
+    return snapshot === remembered.snapshot && this.services.profiles.peek(remembered.environmentId, remembered.userId) === remembered.state;
+  }
+
+  private remember(memoKey: string, answer: TRememberedAnswer): void {
+    if (memoKey.length > MAX_REMEMBERED_REQUEST) return;
+    if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value as string);
+    this.remembered.set(memoKey, answer);
   }
 
   /** The resolved answer, or undefined when yoga must answer (arguments it would refuse, a failure). */
-  private async serve(principal: TPublicPrincipal, fieldName: string, args: Record<string, unknown>): Promise<unknown> {
-    if (fieldName === 'track') return this.track(principal, args);
+  private async serve(principal: TPublicPrincipal, fieldName: string, args: Record<string, unknown>): Promise<{ value: unknown; memo?: TMemo } | undefined> {
+    if (fieldName === 'track') {
+      const tracked = await this.track(principal, args);
+      return tracked === undefined ? undefined : { value: tracked };
+    }
     const user = ZRuntimeUser.safeParse(args.user);
     const locale = ZOptionalLocale.safeParse(args.locale);
     if (!user.success || !locale.success || !mayActAs(principal.identitySecret, user.data.id, user.data.hash)) return undefined;
@@ -118,12 +168,20 @@ export class RuntimePath {
       if (fieldName === 'onboarding') {
         const placement = ZOptionalPlacement.safeParse(args.placement);
         if (!placement.success) return undefined;
-        const served = await serveOnboarding(this.services, principal.environmentId, user.data, locale.data ?? null, placement.data ?? MAIN_PLACEMENT);
-        return served.onboarding;
+        const chosen = placement.data ?? MAIN_PLACEMENT;
+        const served = await serveOnboarding(this.services, principal.environmentId, user.data, locale.data ?? null, chosen);
+        // Read after serving: recording a first serve or exposure replaces the cached state.
+        const state = this.services.profiles.peek(principal.environmentId, user.data.id);
+        const caps = served.snapshot.placements?.get(chosen);
+        const timeless = !caps || (caps.maxShows === null && caps.cooloffHours === null);
+        return {
+          value: served.onboarding,
+          memo: state && timeless ? { environmentId: principal.environmentId, userId: user.data.id, snapshot: served.snapshot, state } : undefined,
+        };
       }
       const placements = ZOptionalPlacements.safeParse(args.placements);
       if (!placements.success) return undefined;
-      return await serveOnboardings(this.services, principal.environmentId, user.data, locale.data ?? null, placements.data ?? null);
+      return { value: await serveOnboardings(this.services, principal.environmentId, user.data, locale.data ?? null, placements.data ?? null) };
     } catch (error) {
       // Yoga runs it again and answers with its masked error.
       this.failed(error);
