@@ -37,7 +37,7 @@ type TCompiledDocument = {
 /** What an answer depends on besides the request's bytes. */
 type TMemo = { environmentId: string; userId: string; snapshot: TEnvironmentSnapshot; state: TProfileState };
 type TRememberedAnswer = TMemo & { body: string; etag: string };
-/** About 25 MB at most: a few thousand active users per node answer from here. */
+/** About 25 MB at most; only users seen again with an unchanged state are kept. */
 const MAX_REMEMBERED = 10_000;
 const MAX_REMEMBERED_REQUEST = 4_096;
 
@@ -169,9 +169,12 @@ export class RuntimePath {
         const placement = ZOptionalPlacement.safeParse(args.placement);
         if (!placement.success) return undefined;
         const chosen = placement.data ?? MAIN_PLACEMENT;
+        const before = this.services.profiles.peek(principal.environmentId, user.data.id);
         const served = await serveOnboarding(this.services, principal.environmentId, user.data, locale.data ?? null, chosen);
-        // Read after serving: recording a first serve or exposure replaces the cached state.
-        const state = this.services.profiles.peek(principal.environmentId, user.data.id);
+        // Remembered only when the user's cached state was already there and serving left it as it
+        // was: a first visit (most requests of new users) or a first serve is not worth keeping.
+        const after = this.services.profiles.peek(principal.environmentId, user.data.id);
+        const state = before !== undefined && after === before ? after : undefined;
         const caps = served.snapshot.placements?.get(chosen);
         const timeless = !caps || (caps.maxShows === null && caps.cooloffHours === null);
         return {
