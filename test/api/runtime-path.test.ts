@@ -201,6 +201,15 @@ describe.each(DATABASE_KINDS)('the runtime fast path on %s', (kind) => {
     expect(fromMemory()).toBe(before);
   });
 
+  it('should not answer from memory for a user identity verification no longer accepts', async () => {
+    const variables = { user: { id: 'memo-unsigned' } };
+    for (let i = 0; i < 3; i++) await (await post(ws.publicKey, ONBOARDING_DOCUMENT, variables)).text();
+    const enabled = await api.gql(ws.secretKey, 'mutation { enableIdentityVerification(environmentKey: "production") { __typename } }');
+    expect(enabled.errors).toBeUndefined();
+    const refused = await (await post(ws.publicKey, ONBOARDING_DOCUMENT, variables)).json();
+    expect(refused.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
   it('should give the same ETag for the same answer across users and snapshot rebuilds', async () => {
     const tags = [];
     for (const id of ['same-a', 'same-b']) {

@@ -35,7 +35,7 @@ type TCompiledDocument = {
 };
 
 /** What an answer depends on besides the request's bytes. */
-type TMemo = { environmentId: string; userId: string; snapshot: TEnvironmentSnapshot; state: TProfileState };
+type TMemo = { environmentId: string; userId: string; userHash: string | null | undefined; snapshot: TEnvironmentSnapshot; state: TProfileState };
 type TRememberedAnswer = TMemo & { body: string; etag: string };
 /** About 25 MB at most; only users seen again with an unchanged state are kept. */
 const MAX_REMEMBERED = 10_000;
@@ -145,6 +145,8 @@ export class RuntimePath {
   private async stillHolds(remembered: TRememberedAnswer, req: IncomingMessage): Promise<boolean> {
     const principal = await this.services.keys.resolve(req.headers.authorization ?? null);
     if (principal?.kind !== 'public' || principal.environmentId !== remembered.environmentId || !originAllowed(principal, req.headers.origin)) return false;
+    // Identity verification may have been turned on or its secret rotated since.
+    if (!mayActAs(principal.identitySecret, remembered.userId, remembered.userHash)) return false;
     const snapshot = await this.services.snapshots.get(remembered.environmentId);
     return snapshot === remembered.snapshot && this.services.profiles.peek(remembered.environmentId, remembered.userId) === remembered.state;
   }
@@ -179,7 +181,7 @@ export class RuntimePath {
         const timeless = !caps || (caps.maxShows === null && caps.cooloffHours === null);
         return {
           value: served.onboarding,
-          memo: state && timeless ? { environmentId: principal.environmentId, userId: user.data.id, snapshot: served.snapshot, state } : undefined,
+          memo: state && timeless ? { environmentId: principal.environmentId, userId: user.data.id, userHash: user.data.hash, snapshot: served.snapshot, state } : undefined,
         };
       }
       const placements = ZOptionalPlacements.safeParse(args.placements);
