@@ -23,6 +23,8 @@ export type TAppOptions = {
   snapshotMaxAgeMs?: number;
   /** Caps on open `GET /events` streams; `EVENT_STREAM_LIMITS` unless given (tests lower them). */
   eventStreamLimits?: TEventStreamLimits;
+  /** How long keys and profiles stay cached (tests shorten it); the defaults otherwise. */
+  runtimeCacheTtlMs?: number;
   /** Documents the runtime's fast path answers; the client's unless given (tests add others). */
   trustedDocuments?: readonly string[];
   /** Group commit of `track` (tests widen the window to put requests in one group). */
@@ -41,6 +43,7 @@ export type TApp = {
 export async function createApp(options: TAppOptions): Promise<TApp> {
   const services = await startServices(options.db, {
     snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits, eventCommitter: options.eventCommitter,
+    cacheTtlMs: options.runtimeCacheTtlMs,
   });
   const runtime = new RuntimePath(schema, services, options.trustedDocuments);
   const yoga = createYoga<Record<string, unknown>, TContext>({

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { maskError, type YogaLogger, type YogaMaskedErrorOpts } from 'graphql-yoga';
 import { Prisma } from './generated/prisma/client.ts';
+import { databaseErrorKind } from './db/database-errors.ts';
 import { log } from './log.ts';
 
 /** Errors already logged, or answered as expected: yoga reports each masked error more than once. */
@@ -15,6 +16,8 @@ const logged = new WeakSet<object>();
 export const maskedErrors: Partial<YogaMaskedErrorOpts> = {
   isDev: false,
   maskError: (error, message) => {
+    const unavailable = unavailableDatabase(error);
+    if (unavailable) return unavailable;
     const refusal = unstorableText(error);
     if (!refusal) return maskError(error, message, false);
     // Answered as the caller's mistake, so not logged as the server's.
@@ -22,6 +25,30 @@ export const maskedErrors: Partial<YogaMaskedErrorOpts> = {
     return refusal;
   },
 };
+
+/** Seconds a client should wait before retrying while the database is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+let unavailableLoggedAt = 0;
+
+/**
+ * A request that needed the database while it is unreachable (connection refused or lost, pool or
+ * transaction timeout): 503 with Retry-After and code UNAVAILABLE, so clients back off and retry
+ * (the SDK does) instead of treating it as the server's bug. Logged once every 10 s, not per request.
+ */
+function unavailableDatabase(error: unknown): GraphQLError | null {
+  const cause = error instanceof GraphQLError ? error.originalError : error;
+  if (!cause || databaseErrorKind(cause) !== 'transient') return null;
+  if (typeof error === 'object' && error !== null) logged.add(error);
+  if (Date.now() - unavailableLoggedAt > 10_000) {
+    unavailableLoggedAt = Date.now();
+    log.warn('The database is unavailable; answering 503', {}, cause);
+  }
+  const located = error instanceof GraphQLError ? error : null;
+  return new GraphQLError('The service is briefly unavailable; retry shortly', {
+    nodes: located?.nodes, source: located?.source, positions: located?.positions, path: located?.path,
+    extensions: { code: 'UNAVAILABLE', http: { status: 503, headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) } } },
+  });
+}
 
 /**
  * The last line for text that PostgreSQL cannot hold, in arguments no schema validates (a lookup

@@ -5,13 +5,17 @@ import type { TApp } from './app.ts';
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
 /**
- * The HTTP listener: /healthz for load balancers, everything else to yoga. The body limit lives
+ * The HTTP listener: /healthz (the process lives) and /readyz (it can reach its database) for load
+ * balancers and orchestrators, everything else to yoga. The body limit lives
  * here rather than in yoga, whose streaming check cost 40% of the runtime path's throughput: Node's
  * parser never reads past Content-Length, so bounding the header bounds the body.
  */
 export function listen(app: TApp, port: number, host: string): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/healthz') return reply(res, 200, { status: 'ok' });
+    if (req.url === '/readyz') return void ready(app).then((isReady) => (isReady
+      ? reply(res, 200, { status: 'ready' })
+      : reply(res, 503, { status: 'unavailable', reason: 'The database does not answer' }, { 'retry-after': '5' })));
     const refusal = bodyRefusal(req);
     if (refusal) return reply(res, refusal.status, { errors: [{ message: refusal.message }] });
     if (req.method === 'POST' && isGraphQLPath(req.url)) void runtimeOrYoga(app, req, res);
@@ -79,6 +83,12 @@ function bodyRefusal(req: IncomingMessage): { status: number; message: string } 
     : null;
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', connection: status === 200 ? 'keep-alive' : 'close' }).end(JSON.stringify(body));
+function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', connection: status === 200 ? 'keep-alive' : 'close', ...headers }).end(JSON.stringify(body));
+}
+
+/** Ready when the database answers a trivial query within a second. */
+async function ready(app: TApp): Promise<boolean> {
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 1_000).unref());
+  return Promise.race([app.services.db.query('SELECT 1', []).then(() => true, () => false), timeout]);
 }

@@ -25,15 +25,15 @@ export type TServices = {
 // TTL bounds the staleness should a notice be lost.
 const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 15_000 };
 
-export type TServiceOptions = { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits; eventCommitter?: TEventCommitterOptions };
+export type TServiceOptions = { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits; eventCommitter?: TEventCommitterOptions; cacheTtlMs?: number };
 
 export async function startServices(db: TDatabase, options: TServiceOptions): Promise<TServices> {
   const bus = new ChangeBus(db);
-  const profiles = new ProfileStore(db, (change) => bus.announce(change), { ttlMs: PROFILE_TTL_MS[db.driver] });
+  const profiles = new ProfileStore(db, (change) => bus.announce(change), { ttlMs: options.cacheTtlMs ?? PROFILE_TTL_MS[db.driver] });
   const snapshots = new SnapshotStore(db.prisma, options.snapshotMaxAgeMs);
   const services: TServices = {
     db,
-    keys: new KeyResolver(db.prisma),
+    keys: new KeyResolver(db.prisma, undefined, options.cacheTtlMs),
     signIns: new SignInLimiter(),
     bus,
     snapshots,

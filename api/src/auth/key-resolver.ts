@@ -1,8 +1,11 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { databaseErrorKind } from '../db/database-errors.ts';
 import { hashApiKey, kindOfSecret } from './api-keys.ts';
 import type { TPrincipal } from './principal.ts';
 
 const CACHE_TTL_MS = 10_000;
+/** How long past its expiry a known key still resolves while the database cannot be reached. */
+export const STALE_WHEN_UNAVAILABLE_MS = 10 * 60_000;
 type TCachedPrincipal = { principal: TPrincipal | null; expiresAt: number };
 
 function remember(cache: Map<string, TCachedPrincipal>, tokenHash: string, entry: TCachedPrincipal, maxEntries: number): void {
@@ -25,7 +28,7 @@ export class KeyResolver {
   /** Bumped by invalidate(): a lookup that started before must not cache what it read. */
   private generation = 0;
 
-  constructor(private readonly prisma: PrismaClient, private readonly maxEntries = MAX_CACHED) {}
+  constructor(private readonly prisma: PrismaClient, private readonly maxEntries = MAX_CACHED, private readonly ttlMs = CACHE_TTL_MS) {}
 
   async resolve(authorization: string | null): Promise<TPrincipal | null> {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
@@ -38,11 +41,19 @@ export class KeyResolver {
       return hit.principal;
     }
     const generation = this.generation;
-    const principal = kind === 'session' ? await this.loadSession(tokenHash) : await this.loadKey(tokenHash);
+    let principal: TPrincipal | null;
+    try {
+      principal = kind === 'session' ? await this.loadSession(tokenHash) : await this.loadKey(tokenHash);
+    } catch (error) {
+      // While the database is unreachable, a key this node knew keeps working for a while: apps
+      // keep getting their onboarding from memory. A revocation made meanwhile cannot be read anyway.
+      if (hit?.principal && Date.now() - hit.expiresAt < STALE_WHEN_UNAVAILABLE_MS && databaseErrorKind(error) === 'transient') return hit.principal;
+      throw error;
+    }
     if (generation === this.generation) {
       // A token that stopped resolving (an expired session) must not be shadowed by its old entry.
       if (!principal) this.known.delete(tokenHash);
-      remember(principal ? this.known : this.unknown, tokenHash, { principal, expiresAt: Date.now() + CACHE_TTL_MS }, this.maxEntries);
+      remember(principal ? this.known : this.unknown, tokenHash, { principal, expiresAt: Date.now() + this.ttlMs }, this.maxEntries);
     }
     return principal;
   }

@@ -1,5 +1,7 @@
 import type { TAttributes, TStoredProgress } from '@doorstep/schema';
 import type { TDatabase } from '../db/database.ts';
+import { databaseErrorKind } from '../db/database-errors.ts';
+import { STALE_WHEN_UNAVAILABLE_MS } from '../auth/key-resolver.ts';
 import { ProfileReader } from '../db/profile-reads.ts';
 import { insertFirstSightings } from '../db/runtime-writes.ts';
 import { BatchWriter } from './batch-writer.ts';
@@ -73,7 +75,15 @@ export class ProfileStore {
         () => { if (this.loading.get(cacheKey) === started) this.loading.delete(cacheKey); },
       );
     }
-    const loaded = await loading.promise;
+    let loaded: TProfileState;
+    try {
+      loaded = await loading.promise;
+    } catch (error) {
+      // The database is unreachable: a user this node knew is served as it last knew them, for a while.
+      const stale = this.cache.get(cacheKey) ?? hit;
+      if (stale && Date.now() - stale.expiresAt < STALE_WHEN_UNAVAILABLE_MS && databaseErrorKind(error) === 'transient') return stale.state;
+      throw error;
+    }
     return this.cache.get(cacheKey)?.state ?? this.withCarried(cacheKey, loaded, false);
   }
 
