@@ -11,6 +11,7 @@ import { useEventStream } from './events-plugin.ts';
 import { useInputLimits } from './input-limits-plugin.ts';
 import { useOfrep } from './ofrep-plugin.ts';
 import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
+import { useTrustedDocuments } from './trusted-documents-plugin.ts';
 import { schema } from './schema/index.ts';
 import { RuntimePath } from './runtime/runtime-path.ts';
 import type { TEventCommitterOptions } from './runtime/event-committer.ts';
@@ -68,7 +69,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       maxAge: 600,
     }),
     plugins: [
-      ...documentLimits(options.production ?? false), useInputLimits(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useETag(),
+      ...documentLimits(options.production ?? false), useInputLimits(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useTrustedDocuments(), useETag(),
       ...(options.production ? [disableIntrospection()] : []),
     ],
     context: async ({ request }) => {

@@ -24,7 +24,7 @@ const AUDIENCE = {
     acceptInvitation: 'anyone', archiveFlow: 'editor', changeMemberRole: 'admin', createApiKey: 'admin', createEnvironment: 'admin',
     createExperiment: 'editor', createFlow: 'editor', createSegment: 'editor', deletePlacement: 'editor', deleteSegment: 'editor', inviteMember: 'admin',
     identify: 'publicKey', savePlacement: 'editor',
-    disableIdentityVerification: 'admin', enableIdentityVerification: 'admin', setApiKeyOrigins: 'admin',
+    disableIdentityVerification: 'admin', enableIdentityVerification: 'admin', setApiKeyOrigins: 'admin', setTrustedDocumentsOnly: 'admin',
     launchExperiment: 'publisher', publishFlow: 'publisher', removeMember: 'admin', restoreFlow: 'editor', revokeApiKey: 'admin',
     rollbackFlow: 'publisher', saveDraft: 'editor', setupFirstAdmin: 'anyone', shipWinner: 'publisher', signIn: 'anyone',
     signOut: 'anyone', stopExperiment: 'publisher', track: 'publicKey', updateExperimentWeights: 'publisher', updateFlow: 'editor',

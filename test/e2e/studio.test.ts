@@ -407,6 +407,19 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await expect.poll(() => runtime(key, { hash: sign(first) }), { timeout: 10_000 }).toBe('FORBIDDEN');
     expect(await runtime(key, { hash: sign(second) })).toBe('served');
     await screenshot(page, 'settings-identity');
+
+    // Trusted documents only: the test's own runtime query is not the client's, so it is refused until turned off.
+    expect(await page.getByTestId('trusted-staging').textContent()).toBe('off');
+    question = acceptDialog();
+    await page.getByRole('button', { name: 'Turn on trusted documents only in Staging' }).click();
+    expect(await question).toContain('only for the documents @doorstep/client sends');
+    await expect.poll(() => page.getByTestId('trusted-staging').textContent()).toBe('on');
+    await expect.poll(() => runtime(key, { hash: sign(second) }), { timeout: 10_000 }).toBe('FORBIDDEN');
+    question = acceptDialog();
+    await page.getByRole('button', { name: 'Turn off trusted documents only in Staging' }).click();
+    await question;
+    await expect.poll(() => page.getByTestId('trusted-staging').textContent()).toBe('off');
+    await expect.poll(() => runtime(key, { hash: sign(second) }), { timeout: 10_000 }).toBe('served');
     // The secret, the key list and an open origins form, at the width of a phone.
     await row.getByRole('button', { name: `Edit the origins of ${keyName}` }).click();
     await page.setViewportSize({ width: 390, height: 900 });

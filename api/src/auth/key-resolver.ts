@@ -65,13 +65,14 @@ export class KeyResolver {
   }
 
   private async loadKey(secretHash: string): Promise<TPrincipal | null> {
-    const key = await this.prisma.apiKey.findUnique({ where: { secretHash }, include: { environment: { select: { identitySecret: true } } } });
+    const key = await this.prisma.apiKey.findUnique({ where: { secretHash }, include: { environment: { select: { identitySecret: true, trustedDocumentsOnly: true } } } });
     if (!key || key.revokedAt) return null;
     const actor = `key:${key.name}`;
     if (key.kind === 'public' && key.environmentId) {
       return {
         kind: 'public', credentialId: key.id, workspaceId: key.workspaceId, environmentId: key.environmentId, actor,
         allowedOrigins: key.allowedOrigins, identitySecret: key.environment?.identitySecret ?? null,
+        trustedDocumentsOnly: key.environment?.trustedDocumentsOnly ?? false,
       };
     }
     if (key.kind === 'secret' && key.role) {

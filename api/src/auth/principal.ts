@@ -21,5 +21,7 @@ export type TPublicPrincipal = {
   allowedOrigins: string[];
   /** The environment's identity-verification secret; null when verification is off. */
   identitySecret: string | null;
+  /** The environment accepts only the client's trusted documents from public keys. */
+  trustedDocumentsOnly: boolean;
 };
 export type TPrincipal = TManagementPrincipal | TPublicPrincipal;

@@ -11,6 +11,7 @@ import { MAX_NESTING, nestsDeeper } from '../input-limits-plugin.ts';
 import type { TPublicPrincipal } from '../auth/principal.ts';
 import { ValidationError } from '../errors.ts';
 import { log } from '../log.ts';
+import { CLIENT_DOCUMENTS } from '../trusted-documents-plugin.ts';
 import type { TServices } from '../services.ts';
 import type { TProfileState } from './profile-store.ts';
 import type { TEnvironmentSnapshot } from './snapshot-store.ts';
@@ -36,7 +37,7 @@ type TCompiledDocument = {
 
 /** What an answer depends on besides the request's bytes. */
 type TMemo = { environmentId: string; userId: string; userHash: string | null | undefined; snapshot: TEnvironmentSnapshot; state: TProfileState };
-type TRememberedAnswer = TMemo & { body: string; etag: string };
+type TRememberedAnswer = TMemo & { body: string; etag: string; document: string };
 /** About 25 MB at most; only users seen again with an unchanged state are kept. */
 const MAX_REMEMBERED = 10_000;
 const MAX_REMEMBERED_REQUEST = 4_096;
@@ -96,6 +97,7 @@ export class RuntimePath {
     if (!document || (request.operationName !== null && request.operationName !== document.operation.name?.value)) return false;
     const principal = await this.services.keys.resolve(req.headers.authorization ?? null);
     if (principal?.kind !== 'public' || !originAllowed(principal, req.headers.origin)) return false;
+    if (principal.trustedDocumentsOnly && !CLIENT_DOCUMENTS.has(request.query)) return false;
     const coerced = getVariableValues(this.schema, document.operation.variableDefinitions ?? [], request.variables, { maxErrors: 1 });
     if (coerced.errors) return false;
     const args = getArgumentValues(document.field, document.node, coerced.coerced);
@@ -118,7 +120,7 @@ export class RuntimePath {
     out.body += '}}';
     out.recipe += '}}';
     const etag = `W/"${createHash('sha1').update(out.recipe).digest('base64url')}"`;
-    if (served.memo) this.remember(memoKey, { ...served.memo, body: out.body, etag });
+    if (served.memo) this.remember(memoKey, { ...served.memo, body: out.body, etag, document: request.query });
     this.respond(req, res, contentType, out.body, etag);
     return true;
   }
@@ -145,6 +147,7 @@ export class RuntimePath {
   private async stillHolds(remembered: TRememberedAnswer, req: IncomingMessage): Promise<boolean> {
     const principal = await this.services.keys.resolve(req.headers.authorization ?? null);
     if (principal?.kind !== 'public' || principal.environmentId !== remembered.environmentId || !originAllowed(principal, req.headers.origin)) return false;
+    if (principal.trustedDocumentsOnly && !CLIENT_DOCUMENTS.has(remembered.document)) return false;
     // Identity verification may have been turned on or its secret rotated since.
     if (!mayActAs(principal.identitySecret, remembered.userId, remembered.userHash)) return false;
     const snapshot = await this.services.snapshots.get(remembered.environmentId);

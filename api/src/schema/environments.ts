@@ -25,6 +25,9 @@ const Environment = builder.prismaObject('Environment', {
       select: { identitySecret: true },
       resolve: (environment) => environment.identitySecret !== null,
     }),
+    trustedDocumentsOnly: t.exposeBoolean('trustedDocumentsOnly', {
+      description: 'Whether public keys may send only the documents @doorstep/client sends (no other selection, no debug explanations)',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -118,6 +121,29 @@ builder.mutationField('disableIdentityVerification', (t) =>
           const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, environmentKey);
           await tx.environment.update({ where: { id: environment.id }, data: { identitySecret: null } });
           return { value: environment.id, audit: { action: 'environment.identity.disable', targetType: 'environment', targetId: environment.id, data: { key: environmentKey } } };
+        },
+      });
+      return ctx.prisma.environment.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+);
+
+builder.mutationField('setTrustedDocumentsOnly', (t) =>
+  t.withAuth({ admin: true }).prismaField({
+    skipTypeScopes: true,
+    type: 'Environment',
+    description: "Lets the environment's public keys send only the client's documents (on), or any runtime document (off)",
+    errors: { types: WRITE_ERRORS },
+    args: { environmentKey: t.arg.string({ required: true }), enabled: t.arg.boolean({ required: true }) },
+    resolve: async (query, _root, { environmentKey, enabled }, ctx) => {
+      const id = await managementWrite(ctx, {
+        // Public keys carry the setting: every node drops its cached keys.
+        notify: { type: 'keys' },
+        change: async (tx, principal) => {
+          const environment = await findEnvironmentOrThrow(tx, principal.workspaceId, environmentKey);
+          await tx.environment.update({ where: { id: environment.id }, data: { trustedDocumentsOnly: enabled } });
+          const action = enabled ? 'environment.trusted_documents.enable' : 'environment.trusted_documents.disable';
+          return { value: environment.id, audit: { action, targetType: 'environment', targetId: environment.id, data: { key: environmentKey } } };
         },
       });
       return ctx.prisma.environment.findUniqueOrThrow({ ...query, where: { id } });

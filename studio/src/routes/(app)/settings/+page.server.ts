@@ -12,7 +12,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 const SETTINGS = graphql(`
   query Settings {
-    environments { key name identityVerification createdAt }
+    environments { key name identityVerification trustedDocumentsOnly createdAt }
     members { id email name role invitePending createdAt }
   }
 `);
@@ -40,6 +40,11 @@ const ENABLE_IDENTITY = graphql(`
 const DISABLE_IDENTITY = graphql(`
   mutation DisableIdentityVerification($environmentKey: String!) {
     disableIdentityVerification(environmentKey: $environmentKey) { __typename ... on Environment { name } ...ApiError }
+  }
+`, [ApiError]);
+const SET_TRUSTED_DOCUMENTS = graphql(`
+  mutation SetTrustedDocumentsOnly($environmentKey: String!, $enabled: Boolean!) {
+    setTrustedDocumentsOnly(environmentKey: $environmentKey, enabled: $enabled) { __typename ... on Environment { name trustedDocumentsOnly } ...ApiError }
   }
 `, [ApiError]);
 const REVOKE_API_KEY = graphql(`mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) { __typename ...ApiError } }`, [ApiError]);
@@ -95,6 +100,17 @@ export const actions = {
     const { disableIdentityVerification: disabled } = await api(locals.token).request(DISABLE_IDENTITY, form.data);
     if (isApiError(disabled)) return setError(form, firstProblem(disabled));
     return message(form, `Identity verification is off in ${disabled.name}: user ids are no longer checked there.`);
+  },
+  trustedDocuments: async ({ request, locals }) => {
+    const data = await request.formData();
+    const form = await superValidate(data, zod4(ZEnvironmentKeyForm), { id: 'trusted-documents' });
+    if (!form.valid) return fail(400, { form });
+    const enabled = data.get('enabled') === 'true';
+    const { setTrustedDocumentsOnly: set } = await api(locals.token).request(SET_TRUSTED_DOCUMENTS, { ...form.data, enabled });
+    if (isApiError(set)) return setError(form, firstProblem(set));
+    return message(form, set.trustedDocumentsOnly
+      ? `${set.name} now answers public keys only for the documents @doorstep/client sends.`
+      : `${set.name} answers any runtime document from public keys again.`);
   },
   createKey: async ({ request, locals }) => {
     const form = await superValidate(request, zod4(ZApiKeyForm), { id: 'api-key' });
