@@ -22,6 +22,7 @@ describe('the API while its database is unreachable', () => {
   let server: Server;
   let url: string;
   let ws: TSeedResult;
+  let listenRestored = 0;
 
   beforeAll(async () => {
     target = await createPostgresDatabase();
@@ -32,6 +33,8 @@ describe('the API while its database is unreachable', () => {
     proxy = await startFaultProxy();
     db = await openDatabase({ databaseUrl: proxy.proxied(target.url) });
     app = await createApp({ db, runtimeCacheTtlMs: CACHE_TTL_MS });
+    // A LISTEN connection that comes back drops every cache (messages may have been missed).
+    app.services.bus.subscribe((change) => { if (change.type === 'all') listenRestored++; });
     server = await listen(app, await freePort(), '127.0.0.1');
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
@@ -73,6 +76,10 @@ describe('the API while its database is unreachable', () => {
       if (status !== 200) await sleep(100);
     }
     expect(status).toBe(200);
+    // The next tests warm caches: they wait for the LISTEN connection to come back and drop them first.
+    const deadline = Date.now() + 30_000;
+    while (listenRestored === 0 && Date.now() < deadline) await sleep(100);
+    expect(listenRestored).toBe(1);
   });
 
   it('should keep serving a known user from memory after their cached key and profile expire', async () => {
