@@ -27,6 +27,14 @@ describe.each(DATABASE_KINDS)('malformed input on %s', (kind) => {
     expect((await res.json()).errors[0]).toEqual({ message: 'The extensions parameter is not valid JSON', extensions: { code: 'BAD_REQUEST' } });
   });
 
+  it('should refuse a batch whose entries are not objects ([null]) with a 400, not an unexpected error', async () => {
+    for (const body of [[null], [null, { query: '{ __typename }' }], [1]]) {
+      const res = await api.request(ws.secretKey, body);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).not.toMatch(/Unexpected error|INTERNAL_SERVER_ERROR/);
+    }
+  });
+
   it('should refuse a variable nested deeper than the limit, naming the variable', async () => {
     // Written out by hand: JSON.stringify itself recurses, and would overflow first.
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
