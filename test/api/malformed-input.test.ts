@@ -103,6 +103,15 @@ describe.each(DATABASE_KINDS)('malformed input on %s', (kind) => {
     expect(res.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'events.0.properties.tags.1', message: 'Text cannot contain the NUL character (U+0000)' }] });
   });
 
+  it('should refuse a user id starting with U+FEFF, which PGlite would read back without it, as a validation issue at its path', async () => {
+    const tracked = await api.gql(ws.publicKey, 'mutation($e: [TrackEventInput!]!) { track(events: $e) { accepted } }', {
+      e: [{ id: 'bom-event', userId: '\ufeffbom-user', name: 'flow_started', flowKey: 'self-serve' }],
+    });
+    expect(tracked.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'events.0.userId', message: expect.stringMatching(/^Text cannot start with U\+FEFF/) }] });
+    const served = await api.gql(ws.publicKey, 'query($u: OnboardingUserInput!) { onboarding(user: $u) { flow { key } } }', { u: { id: '\ufeffbom-user' } });
+    expect(served.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'user.id' }] });
+  });
+
   it('should refuse an unpaired surrogate in user attributes with its path', async () => {
     const res = await api.gql(ws.publicKey, 'query($u: OnboardingUserInput!) { onboarding(user: $u) { flow { key } } }', {
       u: { id: 'surrogate-user', attributes: { company: { name: 'Acme \udc00' } } },
