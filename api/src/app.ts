@@ -5,6 +5,7 @@ import type { TContext } from './context.ts';
 import type { TDatabase } from './db/database.ts';
 import { assertOriginAllowed } from './auth/origins.ts';
 import { RequestError } from './errors.ts';
+import { DocumentCache, useDocumentCache } from './document-cache-plugin.ts';
 import { maskedErrors, yogaLogger } from './error-masking.ts';
 import { useETag } from './etag-plugin.ts';
 import { useEventStream } from './events-plugin.ts';
@@ -37,6 +38,8 @@ export type TApp = {
   services: TServices;
   /** The fast path for the runtime's queries; server.ts offers it every POST before yoga. */
   runtime: RuntimePath;
+  /** Yoga's parsed documents (for tests and operators: what it holds). */
+  documentCache: DocumentCache;
   close(): Promise<void>;
 };
 
@@ -47,6 +50,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
     cacheTtlMs: options.runtimeCacheTtlMs,
   });
   const runtime = new RuntimePath(schema, services, options.trustedDocuments);
+  const documentCache = new DocumentCache();
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -56,6 +60,8 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
     logging: yogaLogger,
     // server.ts enforces the body limit; yoga's own check cost 40% of the runtime path's throughput.
     maxRequestBodySize: false,
+    // Yoga's cache is bounded only in entries, of any size; useDocumentCache bounds what it holds.
+    parserAndValidationCache: false,
     // Callers authenticate with bearer keys, never cookies, so no credentials are allowed and any
     // origin may ask; a public key's own allow list is enforced once the key is known (below).
     // ETag is exposed so that browser apps can send If-None-Match.
@@ -69,7 +75,8 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       maxAge: 600,
     }),
     plugins: [
-      ...documentLimits(options.production ?? false), useInputLimits(), useOfrep(services), useEventStream(services), usePublicKeyLimits(), useTrustedDocuments(), useETag(),
+      ...documentLimits(options.production ?? false), useInputLimits(), useDocumentCache(documentCache),
+      useOfrep(services), useEventStream(services), usePublicKeyLimits(), useTrustedDocuments(), useETag(),
       ...(options.production ? [disableIntrospection()] : []),
     ],
     context: async ({ request }) => {
@@ -78,7 +85,7 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
       return { prisma: options.db.prisma, services, principal };
     },
   });
-  return { yoga, services, runtime, close: () => stopServices(services) };
+  return { yoga, services, runtime, documentCache, close: () => stopServices(services) };
 }
 
 /**

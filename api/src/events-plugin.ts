@@ -1,3 +1,4 @@
+import { unstorableText } from '@doorstep/schema';
 import type { Plugin } from 'graphql-yoga';
 import { kindOfSecret } from './auth/api-keys.ts';
 import { assertOriginAllowed } from './auth/origins.ts';
@@ -52,6 +53,9 @@ async function openStream(services: TServices, request: Request, url: URL): Prom
   } else {
     const key = url.searchParams.get('environment');
     if (!key) return refusal(400, 'VALIDATION', 'Name the environment: ?environment=production');
+    // The database refuses to compare text holding NUL (?environment=%00) rather than finding nothing.
+    const unstorable = unstorableText(key);
+    if (unstorable) return refusal(400, 'VALIDATION', `environment: ${unstorable}`);
     const environment = await services.db.prisma.environment.findFirst({ where: { workspaceId: principal.workspaceId, key }, select: { id: true } });
     if (!environment) return refusal(404, 'NOT_FOUND', `No environment "${key}" in this workspace`);
     target = { environmentId: environment.id, workspaceId: principal.workspaceId };

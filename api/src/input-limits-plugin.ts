@@ -37,6 +37,8 @@ export function useInputLimits(): Plugin {
       return {
         onRequestParseDone({ requestParserResult }) {
           for (const params of Array.isArray(requestParserResult) ? requestParserResult : [requestParserResult]) {
+            // A batch's entries are whatever JSON the caller sent (`[null]`); yoga refuses them itself.
+            if (!params || typeof params !== 'object') continue;
             refuseDeepEntries(params.variables, (name) => `Variable "$${name}"`);
             refuseDeepEntries(params.extensions, (name) => `Extension "${name}"`);
           }

@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import { mayActAs } from './auth/identity.ts';
 import { assertOriginAllowed } from './auth/origins.ts';
 import { DoorstepError } from './errors.ts';
+import { MAX_NESTING, nestsDeeper } from './input-limits-plugin.ts';
 import { log } from './log.ts';
 import { serveOnboarding } from './runtime/serve-onboarding.ts';
 import type { TServices } from './services.ts';
@@ -68,6 +69,9 @@ async function evaluate(services: TServices, request: Request, flagKey: string |
   }
   const context = (body && typeof body === 'object' && 'context' in body ? body.context : null) ?? {};
   if (typeof context !== 'object' || Array.isArray(context)) return failure(400, 'INVALID_CONTEXT', 'context must be an object');
+  // As GraphQL variables are bounded (input-limits-plugin.ts): validating attributes recurses, and
+  // thousands of levels overflow the stack.
+  if (nestsDeeper(context, MAX_NESTING)) return failure(400, 'INVALID_CONTEXT', `context nests deeper than ${MAX_NESTING} levels of objects and lists`);
   const { targetingKey, locale: rawLocale, userHash, ...attributes } = context as Record<string, unknown>;
   if (typeof targetingKey !== 'string' || targetingKey === '') return failure(400, 'TARGETING_KEY_MISSING', 'Set context.targetingKey to the user id');
   const user = ZRuntimeUser.safeParse({ id: targetingKey, attributes });

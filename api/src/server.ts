@@ -19,7 +19,7 @@ export function listen(app: TApp, port: number, host: string): Promise<Server> {
     const refusal = bodyRefusal(req);
     if (refusal) return reply(res, refusal.status, { errors: [{ message: refusal.message }] });
     if (req.method === 'POST' && isGraphQLPath(req.url)) void runtimeOrYoga(app, req, res);
-    else void app.yoga(req, res);
+    else toYoga(app, req, res);
   });
   // close() waits for every open connection, and an event stream never ends by itself: end the
   // streams first (their clients reconnect elsewhere), so shutting down cannot hang on them.
@@ -48,6 +48,18 @@ async function runtimeOrYoga(app: TApp, req: IncomingMessage, res: ServerRespons
   }
   if (body.length > 0 && isJsonContentType(req.headers['content-type']) && await app.runtime.answer(req, res, body.toString('utf8')).catch(() => false)) return;
   (req as IncomingMessage & { body?: Buffer }).body = body;
+  toYoga(app, req, res);
+}
+
+/**
+ * Yoga builds the request's URL from the Host header and the path; a Host it cannot parse (`[`,
+ * `a b`) throws there, outside any error handling of ours, and its server adapter answers 500 with
+ * the error's stack (source paths included) as the body. Such a request is the caller's mistake.
+ */
+function toYoga(app: TApp, req: IncomingMessage, res: ServerResponse): void {
+  if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
+    return reply(res, 400, { errors: [{ message: 'The Host header and the request target do not form a valid URL' }] });
+  }
   void app.yoga(req, res);
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'graphql';
 import { DOCUMENT_LIMITS } from '../../api/src/app.ts';
+import { DOCUMENT_CACHE_LIMITS, DocumentCache } from '../../api/src/document-cache-plugin.ts';
 import { MAX_DOCUMENT_NESTING } from '../../api/src/input-limits-plugin.ts';
 import { useTestApi, useTestWorkspace } from '../support/api.ts';
 
@@ -60,5 +62,37 @@ describe('document limits', () => {
     const res = await api.gql(ws.secretKey, `query {\n# ${brackets}\n flow(key: "${brackets}") { key } other: flow(key: """${brackets} \\""" ${brackets}""") { key } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ flow: null, other: null });
+  });
+
+  it('should hold no more than the parse cache\'s characters, however many distinct large documents arrive', async () => {
+    // Each a distinct document of about 4,800 tokens, over the alias limit: a few MB apiece once parsed.
+    const documents = Array.from({ length: 60 }, (_, i) => `{ ${Array.from({ length: 1600 }, (_, j) => `a${j}: f${i}`).join(' ')} }`);
+    expect(documents.reduce((sum, d) => sum + d.length, 0)).toBeGreaterThan(DOCUMENT_CACHE_LIMITS.characters);
+    for (const document of documents) expect((await refusal(ws.secretKey, document)).codes).toContain('LIMIT_EXCEEDED');
+    expect(api.app.documentCache.characters).toBeLessThanOrEqual(DOCUMENT_CACHE_LIMITS.characters);
+  });
+
+  it('should refuse an invalid document again when it comes from the cache, and answer a valid one the same', async () => {
+    const invalid = '{ flows { key notAField } }';
+    const first = await refusal(ws.secretKey, invalid);
+    expect(first.status).toBe(400);
+    expect(await refusal(ws.secretKey, invalid)).toEqual(first);
+    const valid = '{ flows { key } }';
+    const answer = await api.gql(ws.secretKey, valid);
+    expect(answer.errors).toBeUndefined();
+    expect(await api.gql(ws.secretKey, valid)).toEqual(answer);
+  });
+
+  it('should evict the least recently used documents first, and keep none larger than an eighth of the cache', () => {
+    const cache = new DocumentCache({ documents: 2, characters: 800 });
+    const doc = parse('{ __typename }');
+    cache.set('a', doc);
+    cache.set('b', doc);
+    cache.get('a');
+    cache.set('c', doc);
+    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([doc, undefined, doc]);
+    cache.set('x'.repeat(101), doc);
+    expect(cache.get('x'.repeat(101))).toBeUndefined();
+    expect(cache.characters).toBe(2);
   });
 });

@@ -119,6 +119,12 @@ describe.each(DATABASE_KINDS)('GET /events on %s', (kind) => {
     public_.close();
   });
 
+  it('should refuse an environment named with a NUL character as invalid input, not as an unexpected error', async () => {
+    const refused = await events('?environment=production%00', { authorization: `Bearer ${ws.secretKey}` });
+    expect(refused.response.status).toBe(400);
+    expect((await refused.response.json()).errors).toEqual([{ message: 'environment: Text cannot contain the NUL character (U+0000)', extensions: { code: 'VALIDATION' } }]);
+  });
+
   it('should refuse a public key from an origin it does not allow, and serve the origins it does', async () => {
     const created = await api.gql(ws.secretKey, 'mutation { createApiKey(input: { name: "web", kind: public, environmentKey: "production", allowedOrigins: ["https://app.example.com"] }) { ... on ApiKeyCreated { secret } } }');
     const { secret } = created.data.createApiKey;

@@ -1,4 +1,5 @@
 import { request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type TApp } from '../../api/src/app.ts';
 import { listen, MAX_REQUEST_BODY_BYTES } from '../../api/src/server.ts';
@@ -45,6 +46,23 @@ describe('HTTP listener', () => {
       req.end();
     });
     expect(status).toBe(411);
+  });
+
+  it('should refuse a Host header that does not form a URL with 400, without a stack trace', async () => {
+    const { port } = server.address() as { port: number };
+    for (const host of ['[', '::1:::', 'a b']) {
+      // Written on a socket: HTTP clients do not send such a Host.
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = connect(port, '127.0.0.1', () => socket.write(`GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+        socket.on('data', (chunk) => { text += chunk; });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('The Host header and the request target do not form a valid URL');
+      expect(answer).not.toMatch(/ {4}at |node_modules/);
+    }
   });
 
   it('should serve an ordinary GraphQL request', async () => {

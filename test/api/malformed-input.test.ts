@@ -27,6 +27,14 @@ describe.each(DATABASE_KINDS)('malformed input on %s', (kind) => {
     expect((await res.json()).errors[0]).toEqual({ message: 'The extensions parameter is not valid JSON', extensions: { code: 'BAD_REQUEST' } });
   });
 
+  it('should refuse a batch whose entries are not objects ([null]) with a 400, not an unexpected error', async () => {
+    for (const body of [[null], [null, { query: '{ __typename }' }], [1]]) {
+      const res = await api.request(ws.secretKey, body);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).not.toMatch(/Unexpected error|INTERNAL_SERVER_ERROR/);
+    }
+  });
+
   it('should refuse a variable nested deeper than the limit, naming the variable', async () => {
     // Written out by hand: JSON.stringify itself recurses, and would overflow first.
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
@@ -93,6 +101,15 @@ describe.each(DATABASE_KINDS)('malformed input on %s', (kind) => {
       e: [{ id: 'nul-event', userId: 'nul-user', name: 'report_opened', properties: { tags: ['ok', 'bad\u0000'] } }],
     });
     expect(res.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'events.0.properties.tags.1', message: 'Text cannot contain the NUL character (U+0000)' }] });
+  });
+
+  it('should refuse a user id starting with U+FEFF, which PGlite would read back without it, as a validation issue at its path', async () => {
+    const tracked = await api.gql(ws.publicKey, 'mutation($e: [TrackEventInput!]!) { track(events: $e) { accepted } }', {
+      e: [{ id: 'bom-event', userId: '\ufeffbom-user', name: 'flow_started', flowKey: 'self-serve' }],
+    });
+    expect(tracked.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'events.0.userId', message: expect.stringMatching(/^Text cannot start with U\+FEFF/) }] });
+    const served = await api.gql(ws.publicKey, 'query($u: OnboardingUserInput!) { onboarding(user: $u) { flow { key } } }', { u: { id: '\ufeffbom-user' } });
+    expect(served.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'user.id' }] });
   });
 
   it('should refuse an unpaired surrogate in user attributes with its path', async () => {

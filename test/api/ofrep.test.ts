@@ -3,6 +3,7 @@ import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';
 import { OpenFeature as ServerOpenFeature } from '@openfeature/server-sdk';
 import { OpenFeature as WebOpenFeature } from '@openfeature/web-sdk';
 import { describe, expect, it } from 'vitest';
+import { MAX_NESTING } from '../../api/src/input-limits-plugin.ts';
 import { useListeningApi, useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 import { launchedExperiment } from '../support/experiments.ts';
@@ -75,5 +76,15 @@ describe.each(DATABASE_KINDS)('OpenFeature remote evaluation on %s', (kind) => {
     expect([badPath.status, (await badPath.json()).errorCode]).toEqual([400, 'PARSE_ERROR']);
     const unknown = await post('/nope', { context: { targetingKey: 'x' } });
     expect([unknown.status, await unknown.json()]).toEqual([404, expect.objectContaining({ key: 'nope', errorCode: 'FLAG_NOT_FOUND' })]);
+  });
+
+  it('should refuse a context nested past the nesting limit with INVALID_CONTEXT, not an unexpected error', async () => {
+    // Written out by hand: JSON.stringify itself recurses, and would overflow first.
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const res = await post('/onboarding', `{"context": {"targetingKey": "deep-user", "company": ${deep}}}`);
+    expect([res.status, await res.json()]).toEqual([400, { key: 'onboarding', errorCode: 'INVALID_CONTEXT', errorDetails: `context nests deeper than ${MAX_NESTING} levels of objects and lists` }]);
+    let nested: unknown = 'bottom';
+    for (let i = 0; i < MAX_NESTING - 1; i++) nested = { a: nested };
+    expect((await post('/onboarding', { context: { targetingKey: 'deep-user', company: nested } })).status).toBe(200);
   });
 });

@@ -58,6 +58,16 @@ describe.each(DATABASE_KINDS)('the profile cache on %s', (kind) => {
     expect((await store.get(environmentId, 'racer')).answers).toEqual({ plan: 'pro' });
   });
 
+  it('should read the profile of a user id that starts with U+FEFF, which PGlite reads back without it, instead of waiting forever', async () => {
+    const store = new ProfileStore(database.db, async () => undefined);
+    await setAnswers('\ufeffbom', { plan: 'pro' });
+    await setAnswers('bom', { plan: 'free' });
+    const read = Promise.all([store.get(environmentId, '\ufeffbom'), store.get(environmentId, 'bom')]);
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5_000));
+    const answers = await Promise.race([read.then((states) => states.map((state) => state.answers)), timeout]);
+    expect(answers).toEqual([{ plan: 'pro' }, { plan: 'free' }]);
+  });
+
   it('should not cache a read that was under way when every profile was dropped', async () => {
     const reads = withHeldReads(database.db);
     const store = new ProfileStore(reads.db, async () => undefined);

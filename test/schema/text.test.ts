@@ -16,6 +16,11 @@ describe('storable text', () => {
     },
   );
 
+  it('should refuse text that starts with U+FEFF, which PGlite drops when it reads the text back, and keep one inside text', () => {
+    expect(issuesOf(storableString().safeParse('\ufeffuser-1'))).toEqual([{ path: '', message: 'Text cannot start with U+FEFF (a byte order mark), which the embedded database does not read back' }]);
+    expect(storableString().safeParse('user\ufeff1').success).toBe(true);
+  });
+
   it('should accept emoji and other text outside the basic plane', () => {
     expect(storableString().safeParse('Bienvenue 🎉 𝄞 文字').success).toBe(true);
   });

@@ -18,6 +18,7 @@ export type TProfileRow = {
 const PROFILES_SQL = `
 SELECT
   u."externalId",
+  u."ord"::int AS "ord",
   p."id" IS NOT NULL AS "found",
   p."answers",
   COALESCE((
@@ -35,7 +36,7 @@ SELECT
   COALESCE((
     SELECT json_agg(json_build_array(s."flowKey", (extract(epoch FROM s."servedAt") * 1000)::float8))
     FROM "FlowServe" s WHERE s."environmentId" = $1::uuid AND s."userId" = u."externalId"), '[]') AS "serves"
-FROM unnest($2::text[]) AS u("externalId")
+FROM unnest($2::text[]) WITH ORDINALITY AS u("externalId", "ord")
 LEFT JOIN "UserProfile" p ON p."environmentId" = $1::uuid AND p."externalId" = u."externalId"`;
 
 /** Reads in one query at most this many users; a larger group is split. */
@@ -78,12 +79,28 @@ export class ProfileReader {
     }
   }
 
+  /**
+   * Rows go to the requests by their position in the query's list, not by the id read back: PGlite
+   * drops a leading U+FEFF from text it returns, and a request matched by id then waited forever.
+   * A request its group left without a row fails rather than waits.
+   */
   private async readGroup(environmentId: string, externalIds: string[], waiting: Map<string, TWaiting[]>): Promise<void> {
+    let rows: Array<TProfileRow & { ord: number }>;
     try {
-      const rows = await this.db.query<TProfileRow>(PROFILES_SQL, [environmentId, externalIds]);
-      for (const row of rows) for (const { resolve } of waiting.get(row.externalId) ?? []) resolve(row);
+      rows = await this.db.query<TProfileRow & { ord: number }>(PROFILES_SQL, [environmentId, externalIds]);
     } catch (error) {
       for (const externalId of externalIds) for (const { reject } of waiting.get(externalId) ?? []) reject(error);
+      return;
     }
+    const answered = new Array<boolean>(externalIds.length).fill(false);
+    for (const row of rows) {
+      row.externalId = externalIds[row.ord - 1];
+      answered[row.ord - 1] = true;
+      for (const { resolve } of waiting.get(row.externalId) ?? []) resolve(row);
+    }
+    externalIds.forEach((externalId, i) => {
+      if (answered[i]) return;
+      for (const { reject } of waiting.get(externalId) ?? []) reject(new Error(`The profile read returned no row for user ${JSON.stringify(externalId)}`));
+    });
   }
 }
