@@ -47,8 +47,23 @@ async function runtimeOrYoga(app: TApp, req: IncomingMessage, res: ServerRespons
     return;
   }
   if (body.length > 0 && isJsonContentType(req.headers['content-type']) && await app.runtime.answer(req, res, body.toString('utf8')).catch(() => false)) return;
-  (req as IncomingMessage & { body?: Buffer }).body = body;
+  (req as IncomingMessage & { body?: unknown }).body = asReadBody(body);
   toYoga(app, req, res);
+}
+
+/**
+ * A body already read, in a form yoga's server adapter (@whatwg-node/server) takes in constant time.
+ * It takes `req.body` when that has own keys, counting them with Object.keys, and a Buffer's keys
+ * are its indices: a million strings for a 1 MB body, which cost more than answering it and filled
+ * the heap with garbage. An async iterable with one key is taken as it is.
+ */
+function asReadBody(bytes: Buffer): { bytes: Buffer; [Symbol.asyncIterator](): AsyncGenerator<Buffer> } {
+  return {
+    bytes,
+    async *[Symbol.asyncIterator]() {
+      yield bytes;
+    },
+  };
 }
 
 /**
