@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { NoSchemaIntrospectionCustomRule, type GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -13,7 +14,11 @@ import { useInputLimits } from './input-limits-plugin.ts';
 import { useOfrep } from './ofrep-plugin.ts';
 import { usePublicKeyLimits } from './public-key-limits-plugin.ts';
 import { useTrustedDocuments } from './trusted-documents-plugin.ts';
+import { useTimeBudget } from './time-budget-plugin.ts';
 import { schema } from './schema/index.ts';
+import { addressBucket, clientAddress as peerAddress } from './limits/client-address.ts';
+import type { TRateLimits } from './limits/request-limits.ts';
+import type { TSignInRules } from './limits/sign-in-limiter.ts';
 import { RuntimePath } from './runtime/runtime-path.ts';
 import type { TEventCommitterOptions } from './runtime/event-committer.ts';
 import type { TEventStreamLimits } from './runtime/event-streams.ts';
@@ -31,10 +36,19 @@ export type TAppOptions = {
   trustedDocuments?: readonly string[];
   /** Group commit of `track` (tests widen the window to put requests in one group). */
   eventCommitter?: TEventCommitterOptions;
+  /** Request rate limits; `DEFAULT_RATE_LIMITS` unless given. */
+  rateLimits?: TRateLimits;
+  /** Sign-in slow-down; `DEFAULT_SIGN_IN_RULES` unless given. */
+  signInRules?: TSignInRules;
+  /** How long a query may run; `QUERY_TIME_BUDGET_MS` unless given (tests shorten it). */
+  queryTimeBudgetMs?: number;
 };
 
+/** What yoga's caller passes along: Node's request when listening, or an address in tests. */
+export type TServerContext = { req?: IncomingMessage; clientAddress?: string };
+
 export type TApp = {
-  yoga: YogaServerInstance<Record<string, unknown>, TContext>;
+  yoga: YogaServerInstance<TServerContext, TContext>;
   services: TServices;
   /** The fast path for the runtime's queries; server.ts offers it every POST before yoga. */
   runtime: RuntimePath;
@@ -47,11 +61,11 @@ export type TApp = {
 export async function createApp(options: TAppOptions): Promise<TApp> {
   const services = await startServices(options.db, {
     snapshotMaxAgeMs: options.snapshotMaxAgeMs ?? 30_000, eventStreamLimits: options.eventStreamLimits, eventCommitter: options.eventCommitter,
-    cacheTtlMs: options.runtimeCacheTtlMs,
+    cacheTtlMs: options.runtimeCacheTtlMs, rateLimits: options.rateLimits, signInRules: options.signInRules,
   });
   const runtime = new RuntimePath(schema, services, options.trustedDocuments);
   const documentCache = new DocumentCache();
-  const yoga = createYoga<Record<string, unknown>, TContext>({
+  const yoga = createYoga<TServerContext, TContext>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: !options.production,
@@ -76,13 +90,14 @@ export async function createApp(options: TAppOptions): Promise<TApp> {
     }),
     plugins: [
       ...documentLimits(options.production ?? false), useInputLimits(), useDocumentCache(documentCache),
-      useOfrep(services), useEventStream(services), usePublicKeyLimits(), useTrustedDocuments(), useETag(),
+      useOfrep(services), useEventStream(services), usePublicKeyLimits(), useTrustedDocuments(), useETag(), useTimeBudget(options.queryTimeBudgetMs),
       ...(options.production ? [disableIntrospection()] : []),
     ],
-    context: async ({ request }) => {
+    context: async ({ request, req, clientAddress: given }) => {
       const principal = await services.keys.resolve(request.headers.get('authorization'));
       if (principal?.kind === 'public') assertOriginAllowed(principal, request.headers.get('origin'));
-      return { prisma: options.db.prisma, services, principal };
+      const clientAddress = req ? addressBucket(peerAddress(req, services.limits.proxies)) : given ?? 'local';
+      return { prisma: options.db.prisma, services, principal, clientAddress };
     },
   });
   return { yoga, services, runtime, documentCache, close: () => stopServices(services) };

@@ -6,4 +6,6 @@ export type TContext = {
   prisma: PrismaClient;
   principal: TPrincipal | null;
   services: TServices;
+  /** The caller's address (through trusted proxies), for per-address limits; 'local' for in-process calls. */
+  clientAddress: string;
 };

@@ -46,10 +46,21 @@ export class UnauthenticatedError extends DoorstepError {
   }
 }
 
+/**
+ * Too many requests: HTTP 429 with Retry-After when it ends a request (it is never a typed result,
+ * so that clients and proxies see the status), `retryAfterSeconds` for the caller's message.
+ */
 export class RateLimitedError extends DoorstepError {
-  constructor(message: string) {
-    super('RATE_LIMITED', message);
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', message, { retryAfterSeconds, http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } } });
   }
+}
+
+/** "in 3 seconds", "in 15 minutes": the wait as people say it. */
+export function waitInWords(seconds: number): string {
+  if (seconds < 90) return `in ${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `in ${minutes} minutes`;
 }
 
 /**

@@ -27,7 +27,14 @@ if (env.DOORSTEP_SEED_ADMIN_EMAIL && env.DOORSTEP_SEED_ADMIN_PASSWORD) {
   }
 }
 
-const app = await createApp({ db, production: env.NODE_ENV === 'production', snapshotMaxAgeMs: env.DOORSTEP_SNAPSHOT_MAX_AGE_MS });
+const app = await createApp({
+  db, production: env.NODE_ENV === 'production', snapshotMaxAgeMs: env.DOORSTEP_SNAPSHOT_MAX_AGE_MS,
+  rateLimits: {
+    runtime: { limit: env.DOORSTEP_RATE_LIMIT_RUNTIME, windowMs: 60_000 },
+    anonymous: { limit: env.DOORSTEP_RATE_LIMIT_ANONYMOUS, windowMs: 60_000 },
+    trustedProxies: env.DOORSTEP_TRUSTED_PROXIES,
+  },
+});
 const server = await listen(app, env.DOORSTEP_API_PORT, env.DOORSTEP_API_HOST);
 console.log(`Doorstep API on http://localhost:${env.DOORSTEP_API_PORT}/graphql (${db.driver === 'postgres' ? 'PostgreSQL' : `PGlite in ${env.DOORSTEP_DATA_DIR}`})`);
 

@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TApp } from './app.ts';
+import { RateLimitedError, waitInWords } from './errors.ts';
+
+/** How long a request may take to arrive, headers and body. */
+const REQUEST_ARRIVAL_MS = 30_000;
 
 /** Larger than any valid request: a draft at every content limit is a few hundred KB. */
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
@@ -18,9 +22,17 @@ export function listen(app: TApp, port: number, host: string): Promise<Server> {
       : reply(res, 503, { status: 'unavailable', reason: 'The database does not answer' }, { 'retry-after': '5' })));
     const refusal = bodyRefusal(req);
     if (refusal) return reply(res, refusal.status, { errors: [{ message: refusal.message }] });
-    if (req.method === 'POST' && isGraphQLPath(req.url)) void runtimeOrYoga(app, req, res);
-    else toYoga(app, req, res);
+    if (req.method === 'OPTIONS') return toYoga(app, req, res);
+    void app.services.limits.admit(req).then((limited) => {
+      if (limited) return tooManyRequests(req, res, limited.retryAfterSeconds);
+      if (req.method === 'POST' && isGraphQLPath(req.url)) void runtimeOrYoga(app, req, res);
+      else toYoga(app, req, res);
+    });
   });
+  // A request's headers and body must arrive within these, or its socket is closed: slow senders
+  // cannot hold connections open (Node's defaults are 60 s and 300 s).
+  server.headersTimeout = REQUEST_ARRIVAL_MS;
+  server.requestTimeout = REQUEST_ARRIVAL_MS;
   // close() waits for every open connection, and an event stream never ends by itself: end the
   // streams first (their clients reconnect elsewhere), so shutting down cannot hang on them.
   const close = server.close.bind(server);
@@ -108,6 +120,19 @@ function bodyRefusal(req: IncomingMessage): { status: number; message: string } 
   return Number(length) > MAX_REQUEST_BODY_BYTES
     ? { status: 413, message: `Request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes` }
     : null;
+}
+
+/**
+ * 429 in GraphQL's error shape, as yoga writes a RateLimitedError, with the CORS headers a browser
+ * app needs to read it. The body is not read: the connection closes.
+ */
+function tooManyRequests(req: IncomingMessage, res: ServerResponse, retryAfterSeconds: number): void {
+  const error = new RateLimitedError(`Too many requests; try again ${waitInWords(retryAfterSeconds)}`, retryAfterSeconds);
+  const origin = req.headers.origin;
+  reply(res, 429, { errors: [{ message: error.message, extensions: { code: error.code, retryAfterSeconds } }] }, {
+    'retry-after': String(retryAfterSeconds),
+    ...(origin ? { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': 'retry-after' } : {}),
+  });
 }
 
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,6 +1,7 @@
 import type { TDatabase } from './db/database.ts';
 import { KeyResolver } from './auth/key-resolver.ts';
-import { SignInLimiter } from './auth/sign-in-limiter.ts';
+import { DEFAULT_SIGN_IN_RULES, SignInLimiter, type TSignInRules } from './limits/sign-in-limiter.ts';
+import { DEFAULT_RATE_LIMITS, RequestLimits, type TRateLimits } from './limits/request-limits.ts';
 import { ChangeBus } from './runtime/change-bus.ts';
 import { EventCommitter, type TEventCommitterOptions } from './runtime/event-committer.ts';
 import { EventStreamHub, type TEventStreamLimits } from './runtime/event-streams.ts';
@@ -12,6 +13,7 @@ export type TServices = {
   db: TDatabase;
   keys: KeyResolver;
   signIns: SignInLimiter;
+  limits: RequestLimits;
   bus: ChangeBus;
   snapshots: SnapshotStore;
   streams: EventStreamHub;
@@ -25,16 +27,20 @@ export type TServices = {
 // TTL bounds the staleness should a notice be lost.
 const PROFILE_TTL_MS = { pglite: 10 * 60_000, postgres: 15_000 };
 
-export type TServiceOptions = { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits; eventCommitter?: TEventCommitterOptions; cacheTtlMs?: number };
+export type TServiceOptions = { snapshotMaxAgeMs: number; eventStreamLimits?: TEventStreamLimits; eventCommitter?: TEventCommitterOptions; cacheTtlMs?: number;
+  rateLimits?: TRateLimits; signInRules?: TSignInRules;
+};
 
 export async function startServices(db: TDatabase, options: TServiceOptions): Promise<TServices> {
   const bus = new ChangeBus(db);
   const profiles = new ProfileStore(db, (change) => bus.announce(change), { ttlMs: options.cacheTtlMs ?? PROFILE_TTL_MS[db.driver] });
   const snapshots = new SnapshotStore(db.prisma, options.snapshotMaxAgeMs);
+  const keys = new KeyResolver(db.prisma, undefined, options.cacheTtlMs);
   const services: TServices = {
     db,
-    keys: new KeyResolver(db.prisma, undefined, options.cacheTtlMs),
-    signIns: new SignInLimiter(),
+    keys,
+    signIns: new SignInLimiter(db.prisma, options.signInRules ?? DEFAULT_SIGN_IN_RULES),
+    limits: new RequestLimits(keys, db, options.rateLimits ?? DEFAULT_RATE_LIMITS),
     bus,
     snapshots,
     streams: new EventStreamHub(snapshots, options.eventStreamLimits),
@@ -64,6 +70,7 @@ const SHUTDOWN_FLUSH_MS = 10_000;
 
 export async function stopServices(services: TServices): Promise<void> {
   services.streams.stop();
+  await services.limits.stop();
   // Events first: the requests waiting on them are answered before the process goes.
   await services.events.drain();
   const deadline = Date.now() + SHUTDOWN_FLUSH_MS;

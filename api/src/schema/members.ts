@@ -2,7 +2,7 @@ import { ZAcceptInviteInput, ZInviteInput, ZRole, ZSetupInput, ZSignInInput } fr
 import { builder } from '../builder.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { hashToken, newInviteToken, openSession } from '../auth/sessions.ts';
-import { ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError, ValidationError, invalid } from '../errors.ts';
+import { ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError, ValidationError, invalid, waitInWords } from '../errors.ts';
 import { isUuid } from '../domain/ids.ts';
 import { auditedWrite, managementWrite } from '../domain/management-write.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -124,18 +124,20 @@ builder.mutationField('signIn', (t) =>
   t.withAuth({ anyone: true }).field({
     skipTypeScopes: true,
     type: SignedIn,
-    errors: { types: [ValidationError, UnauthenticatedError, RateLimitedError] },
+    description: 'Wrong passwords slow further tries of the account from the same address: the error RATE_LIMITED (HTTP 429, Retry-After) says how long',
+    errors: { types: [ValidationError, UnauthenticatedError] },
     args: t.validate({ email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) }, ZSignInInput),
     resolve: async (_root, input, ctx) => {
       const limiter = ctx.services.signIns;
-      if (limiter.isLimited(input.email)) throw new RateLimitedError('Too many failed attempts; try again in 15 minutes');
+      const wait = await limiter.waitBefore(input.email, ctx.clientAddress);
+      if (wait > 0) throw new RateLimitedError(`Too many wrong passwords; try again ${waitInWords(wait)}`, wait);
       const member = await ctx.prisma.member.findUnique({ where: { email: input.email } });
       const valid = await verifyPassword(input.password, member?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!member?.passwordHash || !valid) {
-        limiter.recordFailure(input.email);
+        await limiter.failed(input.email, ctx.clientAddress);
         throw new UnauthenticatedError('Wrong email or password');
       }
-      limiter.reset(input.email);
+      await limiter.succeeded(input.email, ctx.clientAddress);
       return { ...(await openSession(ctx.prisma, member.id)), memberId: member.id };
     },
   }),

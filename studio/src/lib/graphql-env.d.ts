@@ -85,7 +85,7 @@ export type introspection_types = {
     'MutationSetTrustedDocumentsOnlyResult': { kind: 'UNION'; name: 'MutationSetTrustedDocumentsOnlyResult'; fields: {}; possibleTypes: 'Environment' | 'ForbiddenError' | 'NotFoundError' | 'UnauthenticatedError' | 'ValidationError'; };
     'MutationSetupFirstAdminResult': { kind: 'UNION'; name: 'MutationSetupFirstAdminResult'; fields: {}; possibleTypes: 'ForbiddenError' | 'SignedIn' | 'ValidationError'; };
     'MutationShipWinnerResult': { kind: 'UNION'; name: 'MutationShipWinnerResult'; fields: {}; possibleTypes: 'Experiment' | 'ForbiddenError' | 'NotFoundError' | 'UnauthenticatedError' | 'ValidationError'; };
-    'MutationSignInResult': { kind: 'UNION'; name: 'MutationSignInResult'; fields: {}; possibleTypes: 'RateLimitedError' | 'SignedIn' | 'UnauthenticatedError' | 'ValidationError'; };
+    'MutationSignInResult': { kind: 'UNION'; name: 'MutationSignInResult'; fields: {}; possibleTypes: 'SignedIn' | 'UnauthenticatedError' | 'ValidationError'; };
     'MutationStopExperimentResult': { kind: 'UNION'; name: 'MutationStopExperimentResult'; fields: {}; possibleTypes: 'Experiment' | 'ForbiddenError' | 'NotFoundError' | 'UnauthenticatedError' | 'ValidationError'; };
     'MutationUpdateExperimentWeightsResult': { kind: 'UNION'; name: 'MutationUpdateExperimentWeightsResult'; fields: {}; possibleTypes: 'Experiment' | 'ForbiddenError' | 'NotFoundError' | 'UnauthenticatedError' | 'ValidationError'; };
     'MutationUpdateFlowResult': { kind: 'UNION'; name: 'MutationUpdateFlowResult'; fields: {}; possibleTypes: 'Flow' | 'ForbiddenError' | 'NotFoundError' | 'UnauthenticatedError' | 'ValidationError'; };

@@ -1,4 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
+import { getRequestEvent } from '$app/server';
 import type { TadaDocumentNode } from 'gql.tada';
 import { ClientError, GraphQLClient, type Variables } from 'graphql-request';
 import { graphql, type ResultOf } from '$lib/graphql';
@@ -9,11 +10,20 @@ export const SESSION_COOKIE = 'doorstep_session';
 /** Operations without variables take none; the others require theirs, as the document declares them. */
 type TVariablesArgs<TVariables> = Record<string, never> extends TVariables ? [variables?: TVariables] : [variables: TVariables];
 
-/** A GraphQL client acting as the signed-in member (or anonymously, for sign-in and setup). */
+/** The API refused for now (too many attempts); `message` says when to try again. */
+export class RateLimited extends Error {}
+
+/**
+ * A GraphQL client acting as the signed-in member (or anonymously, for sign-in and setup). The
+ * visitor's address is forwarded, so that the API's per-address limits (anonymous calls, sign-in
+ * attempts) apply to each visitor rather than to the studio's server; the API believes it from
+ * trusted proxies only (the local machine by default).
+ */
 export function api(token: string | undefined) {
-  const client = new GraphQLClient(studioEnv.DOORSTEP_API_URL, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const visitor = visitorAddress();
+  if (visitor) headers['x-forwarded-for'] = visitor;
+  const client = new GraphQLClient(studioEnv.DOORSTEP_API_URL, { headers });
   return {
     /** Runs one operation; an expired session sends the member to sign in, other failures become plain errors. */
     async request<TResult, TVariables extends Variables>(
@@ -28,12 +38,22 @@ export function api(token: string | undefined) {
           if (code === 'UNAUTHENTICATED') redirect(303, '/login');
           if (code === 'FORBIDDEN') error(403, cause.response.errors?.[0]?.message ?? 'You do not have access to this');
           if (code === 'NOT_FOUND') error(404, cause.response.errors?.[0]?.message ?? 'Not found');
+          if (code === 'RATE_LIMITED') throw new RateLimited(cause.response.errors?.[0]?.message ?? 'Too many attempts; try again later');
         }
         console.error('API request failed', cause);
         error(502, 'The Doorstep API did not answer as expected. Try again in a moment.');
       }
     },
   };
+}
+
+function visitorAddress(): string | undefined {
+  try {
+    return getRequestEvent().getClientAddress();
+  } catch {
+    // Outside a request (start-up checks): the studio's own call.
+    return undefined;
+  }
 }
 
 export type TApiClient = ReturnType<typeof api>;

@@ -1,8 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { superValidate } from 'sveltekit-superforms';
+import { setError, superValidate } from 'sveltekit-superforms';
 import { zod4 } from 'sveltekit-superforms/adapters';
 import { graphql } from '$lib/graphql';
-import { api, ApiError, isApiError } from '$lib/server/api';
+import { api, ApiError, isApiError, RateLimited } from '$lib/server/api';
 import { apiErrorToForm } from '$lib/server/form-errors';
 import { setSessionCookie, setupRequired } from '$lib/server/session';
 import { ZSignInForm } from '$lib/schemas';
@@ -24,7 +24,13 @@ export const actions = {
   default: async ({ request, cookies }) => {
     const form = await superValidate(request, zod4(ZSignInForm));
     if (!form.valid) return fail(400, { form });
-    const { signIn } = await api(undefined).request(SIGN_IN, form.data);
+    let signIn;
+    try {
+      ({ signIn } = await api(undefined).request(SIGN_IN, form.data));
+    } catch (cause) {
+      if (cause instanceof RateLimited) return setError(form, 'password', cause.message, { status: 429 });
+      throw cause;
+    }
     if (isApiError(signIn)) return apiErrorToForm(form, signIn, { email: 'email', password: 'password' });
     setSessionCookie(cookies, signIn.token, signIn.expiresAt);
     redirect(303, '/flows');

@@ -1,0 +1,165 @@
+import type { TDatabase } from '../db/database.ts';
+import { databaseErrorKind } from '../db/database-errors.ts';
+
+export type TWindowLimit = {
+  /** Requests allowed per window; 0 turns the limit off. */
+  limit: number;
+  windowMs: number;
+};
+
+type TCount = {
+  windowStart: number;
+  /** Counted here in this window. */
+  mine: number;
+  /** Of `mine`, what the shared table has. */
+  shared: number;
+  /** Counted by the other nodes, as of the last exchange with the table. */
+  others: number;
+};
+
+const MAX_BUCKETS = 100_000;
+
+/**
+ * Fixed-window counters decided in memory and shared through PostgreSQL. A request costs a map
+ * lookup: the table is written once a second per node with everything counted since (one
+ * statement, see RateLimitSync), which answers with each bucket's total over all nodes. A bucket
+ * can thus go over its limit by what the other nodes let through in one exchange: a second of
+ * traffic. A write to the table per request would cost more than serving the request.
+ */
+export class WindowLimiter {
+  // Least recently used first, bounded: a flood of new buckets evicts old ones, whose shared totals
+  // come back at their next exchange.
+  private readonly counts = new Map<string, TCount>();
+  private readonly dirty = new Set<string>();
+  /** Buckets at half their limit or more: refreshed at every exchange, even with nothing new here. */
+  private readonly warm = new Set<string>();
+
+  constructor(readonly name: string, private readonly rule: TWindowLimit, private readonly maxBuckets = MAX_BUCKETS) {}
+
+  /** Counts a request; returns 0 when it may go on, otherwise the seconds until the window ends. */
+  take(bucket: string, now = Date.now()): number {
+    if (this.rule.limit <= 0) return 0;
+    const windowStart = now - (now % this.rule.windowMs);
+    let count = this.counts.get(bucket);
+    if (count) this.counts.delete(bucket);
+    else if (this.counts.size >= this.maxBuckets) this.evictOldest();
+    if (!count || count.windowStart !== windowStart) count = { windowStart, mine: 0, shared: 0, others: 0 };
+    this.counts.set(bucket, count);
+    // Refused requests count too: a client that keeps hammering stays refused.
+    count.mine++;
+    this.dirty.add(bucket);
+    if (2 * (count.mine + count.others) >= this.rule.limit) this.warm.add(bucket);
+    if (count.mine + count.others <= this.rule.limit) return 0;
+    return Math.max(1, Math.ceil((windowStart + this.rule.windowMs - now) / 1000));
+  }
+
+  /** What was counted since the last exchange, for the shared table. */
+  /**
+   * What was counted since the last exchange, for the shared table, and a zero for each warm bucket:
+   * a bucket this node no longer counts must still learn what the others count, before its next
+   * request here decides on old totals.
+   */
+  unshared(now = Date.now()): TShareRow[] {
+    const rows: TShareRow[] = [];
+    for (const bucket of new Set([...this.dirty, ...this.warm])) {
+      const count = this.counts.get(bucket);
+      if (!count || count.windowStart + this.rule.windowMs <= now) {
+        this.warm.delete(bucket);
+        continue;
+      }
+      rows.push({ key: `${this.name}:${bucket}`, windowStart: count.windowStart, count: count.mine - count.shared });
+    }
+    this.dirty.clear();
+    return rows;
+  }
+
+  /** The table's answer to rows sent: `total` is every node's count, this node's `sent` included. */
+  shared(bucket: string, windowStart: number, sent: number, total: number): void {
+    const count = this.counts.get(bucket);
+    if (!count || count.windowStart !== windowStart) return;
+    count.shared += sent;
+    count.others = Math.max(0, total - count.shared);
+  }
+
+  /** Rows that could not be written are counted again at the next exchange. */
+  unsent(bucket: string): void {
+    if (this.counts.has(bucket)) this.dirty.add(bucket);
+  }
+
+  private evictOldest(): void {
+    const oldest = this.counts.keys().next().value as string;
+    this.counts.delete(oldest);
+    this.dirty.delete(oldest);
+    this.warm.delete(oldest);
+  }
+}
+
+export type TShareRow = { key: string; windowStart: number; count: number };
+
+const SYNC_INTERVAL_MS = 1_000;
+const PRUNE_EVERY = 60;
+
+/**
+ * Exchanges the limiters' counts with the shared table on PostgreSQL, once a second, in one
+ * statement. While the database cannot be reached, counts stay local and are sent later.
+ */
+export class RateLimitSync {
+  private timer: NodeJS.Timeout | undefined;
+  private ticks = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly db: TDatabase, private readonly limiters: WindowLimiter[], private readonly intervalMs = SYNC_INTERVAL_MS) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.exchange(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  exchange(): Promise<void> {
+    this.running ??= this.exchangeOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async exchangeOnce(): Promise<void> {
+    const now = Date.now();
+    const byLimiter = this.limiters.map((limiter) => ({ limiter, rows: limiter.unshared(now) }));
+    const rows = byLimiter.flatMap((entry) => entry.rows);
+    try {
+      if (rows.length > 0) {
+        const totals = await this.db.query<{ key: string; windowStart: string; count: number }>(`
+          INSERT INTO "RateLimitWindow" ("key", "windowStart", "count")
+          SELECT r.key, r."windowStart", r.count FROM jsonb_to_recordset($1::jsonb) AS r(key text, "windowStart" bigint, count int)
+          ON CONFLICT ("key", "windowStart") DO UPDATE SET "count" = "RateLimitWindow"."count" + EXCLUDED."count"
+          RETURNING "key", "windowStart", "count"`, [JSON.stringify(rows)]);
+        const sent = new Map(rows.map((row) => [`${row.key}\u0000${row.windowStart}`, row.count]));
+        for (const total of totals) {
+          const { limiter, bucket } = this.owner(total.key);
+          if (limiter) limiter.shared(bucket, Number(total.windowStart), sent.get(`${total.key}\u0000${total.windowStart}`) ?? 0, total.count);
+        }
+      }
+      if (++this.ticks % PRUNE_EVERY === 0) await this.db.query('DELETE FROM "RateLimitWindow" WHERE "windowStart" < $1', [now - 3_600_000]);
+    } catch (error) {
+      if (databaseErrorKind(error) !== 'transient') logOnce(error);
+      for (const { limiter, rows: sent } of byLimiter) for (const row of sent) limiter.unsent(row.key.slice(limiter.name.length + 1));
+    }
+  }
+
+  private owner(key: string): { limiter?: WindowLimiter; bucket: string } {
+    const limiter = this.limiters.find((l) => key.startsWith(`${l.name}:`));
+    return { limiter, bucket: limiter ? key.slice(limiter.name.length + 1) : key };
+  }
+}
+
+let lastLogged = 0;
+function logOnce(error: unknown): void {
+  if (Date.now() - lastLogged < 60_000) return;
+  lastLogged = Date.now();
+  console.error('Rate limits could not be shared with the database; counting locally meanwhile:', error);
+}
