@@ -5,7 +5,11 @@
  * (taskset). Figures are ratios because the machines are shared and noisy. Writes bench/results.md.
  *
  * `BENCH_DURATION_S` (default 5) sets the seconds per case; `BENCH_CASES` a comma-separated subset
- * of: distinct, returning, etag, track, flows, nodes, pglite.
+ * of: distinct, returning, etag, track, flows, nodes, pglite, limits.
+ *
+ * Every user comes from an address of its own (X-Forwarded-For, which the API believes from loopback),
+ * so rate limits count as many buckets as in real traffic; the runtime limit is raised above what
+ * this synthetic load sends per user, and the `limits` case measures what counting costs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ChildProcess } from 'node:child_process';
@@ -17,7 +21,8 @@ import { ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from '../sdk/src/documents.ts';
 import { freePort, REPO_ROOT } from '../test/support/process.ts';
 import { CONNECTIONS, DURATION_S, graphql, hasTaskset, measure, pinned, runtimeBuildOf, waitUntilUp, type TResult } from './support.ts';
 
-const CASES = new Set((process.env.BENCH_CASES ?? 'distinct,returning,etag,track,flows,nodes,pglite').split(','));
+const ALL_CASES = ['distinct', 'returning', 'etag', 'track', 'flows', 'nodes', 'pglite', 'limits'];
+const CASES = new Set((process.env.BENCH_CASES ?? ALL_CASES.join(',')).split(','));
 const ADMIN_URL = process.env.DOORSTEP_BENCH_POSTGRES_URL ?? 'postgresql://root@127.0.0.1:5432/postgres';
 const PUBLIC_KEY = 'dpk_bench-public-key-0123456789abcdefghij';
 const SECRET_KEY = 'dsk_bench-secret-key-0123456789abcdefghij';
@@ -46,6 +51,9 @@ const results: TResult[] = [];
 const baselines = new Map<string, number>();
 const children: ChildProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
+
+/** Counting on, refusing never: 200 returning users send far more per minute than real users do. */
+const BENCH_LIMITS = { DOORSTEP_RATE_LIMIT_RUNTIME: '100000000', DOORSTEP_RATE_LIMIT_ANONYMOUS: '100000000' };
 
 async function startApi(env: Record<string, string>): Promise<string> {
   const port = await freePort();
@@ -88,6 +96,8 @@ async function createDatabase(): Promise<string> {
 }
 
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+const addressOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const asUser = (key: string, i: number) => ({ ...auth(key), 'x-forwarded-for': addressOf(i) });
 
 async function answerSize(apiUrl: string): Promise<number> {
   const response = await fetch(`${apiUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(PUBLIC_KEY) }, body: userRequest(1, ONBOARDING_DOCUMENT) });
@@ -98,18 +108,18 @@ async function answerSize(apiUrl: string): Promise<number> {
 
 function distinct(apiUrl: string, label: string, document: string, db: string): Promise<TResult> {
   // Requests walk the users in order: within a run no user comes back unless it passes 50,000.
-  const bodies = Array.from({ length: DISTINCT_USERS }, (_, i) => userRequest(i, document));
+  const requests = Array.from({ length: DISTINCT_USERS }, (_, i) => ({ body: userRequest(i, document), headers: asUser(PUBLIC_KEY, i) }));
   let next = 0;
   return measure(`${label}, ${DISTINCT_USERS.toLocaleString('en')} distinct users (${db})`, 'raw, same bytes', {
-    url: `${apiUrl}/graphql`, next: () => ({ body: bodies[next++ % bodies.length], headers: auth(PUBLIC_KEY) }),
+    url: `${apiUrl}/graphql`, next: () => requests[next++ % requests.length],
   });
 }
 
 async function returning(apiUrl: string, label: string, document: string, key = PUBLIC_KEY): Promise<TResult> {
-  const bodies = Array.from({ length: RETURNING_USERS }, (_, i) => userRequest(DISTINCT_USERS + i, document));
+  const requests = Array.from({ length: RETURNING_USERS }, (_, i) => ({ body: userRequest(DISTINCT_USERS + i, document), headers: asUser(key, DISTINCT_USERS + i) }));
   let next = 0;
   return measure(`${label}, ${RETURNING_USERS} returning users`, 'raw, same bytes', {
-    url: `${apiUrl}/graphql`, next: () => ({ body: bodies[next++ % bodies.length], headers: auth(key) }),
+    url: `${apiUrl}/graphql`, next: () => requests[next++ % requests.length],
   });
 }
 
@@ -120,7 +130,7 @@ async function unchanged(apiUrl: string, label: string, document: string): Promi
     await fetch(`${apiUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(PUBLIC_KEY) }, body });
     const response = await fetch(`${apiUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(PUBLIC_KEY) }, body });
     await response.text();
-    return { body, headers: { ...auth(PUBLIC_KEY), 'if-none-match': response.headers.get('etag')! } };
+    return { body, headers: { ...asUser(PUBLIC_KEY, DISTINCT_USERS + i), 'if-none-match': response.headers.get('etag')! } };
   }));
   let next = 0;
   return measure(`${label}, unchanged (304)`, 'raw 304', { url: `${apiUrl}/graphql`, expectStatus: 304, next: () => requests[next++ % requests.length] });
@@ -188,7 +198,7 @@ const extraLines: string[] = [];
 try {
   runtimeBuildOf();
   const pgUrl = await createDatabase();
-  const apiUrl = await startApi({ DATABASE_URL: pgUrl });
+  const apiUrl = await startApi({ DATABASE_URL: pgUrl, ...BENCH_LIMITS });
   const size = await answerSize(apiUrl);
   const trackSize = 60;
   await raw('raw, same bytes', size);
@@ -223,14 +233,27 @@ try {
     extraLines.push(`p50 at 1,000 flows: ${thousand.p50} ms, at 10: ${ten.p50} ms (${(thousand.p50 / Math.max(ten.p50, 1)).toFixed(2)}x; target at most 1.5x)`);
   }
   if (CASES.has('nodes')) {
-    const apiB = await startApi({ DATABASE_URL: pgUrl });
+    const apiB = await startApi({ DATABASE_URL: pgUrl, ...BENCH_LIMITS });
     const samples = (await publishToServed(apiUrl, apiB)).sort((a, b) => a - b);
     extraLines.push(`Publish through one node to served by the other (5 publishes): median ${samples[2].toFixed(0)} ms, max ${samples[4].toFixed(0)} ms (target under 1 s)`);
+  }
+  if (CASES.has('limits')) {
+    // The same database and users through a node that counts nothing (limits at 0), in turns.
+    const apiOff = await startApi({ DATABASE_URL: pgUrl, DOORSTEP_RATE_LIMIT_RUNTIME: '0', DOORSTEP_RATE_LIMIT_ANONYMOUS: '0' });
+    const on: TResult[] = [];
+    const off: TResult[] = [];
+    for (let round = 0; round < 2; round++) {
+      on.push(await returning(apiUrl, 'onboarding, client document, rate limits counting', ONBOARDING_DOCUMENT));
+      off.push(await returning(apiOff, 'onboarding, client document, rate limits off', ONBOARDING_DOCUMENT));
+    }
+    results.push(on[1], off[1]);
+    const rps = (list: TResult[]) => list.reduce((sum, r) => sum + r.rps, 0) / list.length;
+    extraLines.push(`Rate limits counting vs off, returning users (2 rounds each, in turns): ${(rps(on) / rps(off)).toFixed(3)}x the throughput (target at least 0.95x)`);
   }
   if (CASES.has('pglite')) {
     const dataDir = mkdtempSync(join(tmpdir(), 'doorstep-bench-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const pgliteUrl = await startApi({ DOORSTEP_DATA_DIR: dataDir });
+    const pgliteUrl = await startApi({ DOORSTEP_DATA_DIR: dataDir, ...BENCH_LIMITS });
     results.push(await distinct(pgliteUrl, 'onboarding, client document', ONBOARDING_DOCUMENT, 'PGlite'));
     results.push(await distinct(pgliteUrl, 'onboarding, same selection via yoga', YOGA_DOCUMENT, 'PGlite'));
   }
@@ -267,7 +290,7 @@ try {
     '',
   ].join('\n');
   console.log(`\n${report}`);
-  if (CASES.size === 7) writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), report);
+  if (ALL_CASES.every((c) => CASES.has(c))) writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), report);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));

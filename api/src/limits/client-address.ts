@@ -1,6 +1,8 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 
+const MAX_REMEMBERED_PEERS = 10_000;
+
 /**
  * Which peers may say, in X-Forwarded-For, whom they forward for: by default the local machine,
  * where the studio's server (which forwards its visitors' addresses) and a local reverse proxy run.
@@ -20,9 +22,16 @@ export class TrustedProxies {
     }
   }
 
+  /** BlockList's check parses the address anew each time; the few peers a server has are remembered. */
+  private readonly known = new Map<string, boolean>();
+
   has(address: string): boolean {
+    let trusted = this.known.get(address);
+    if (trusted !== undefined) return trusted;
     const type = isIPv6(address) ? 'ipv6' : isIPv4(address) ? 'ipv4' : null;
-    return type !== null && this.list.check(address, type);
+    trusted = type !== null && this.list.check(address, type);
+    if (this.known.size < MAX_REMEMBERED_PEERS) this.known.set(address, trusted);
+    return trusted;
   }
 }
 

@@ -27,9 +27,12 @@ const MAX_BUCKETS = 100_000;
  * traffic. A write to the table per request would cost more than serving the request.
  */
 export class WindowLimiter {
-  // Least recently used first, bounded: a flood of new buckets evicts old ones, whose shared totals
-  // come back at their next exchange.
-  private readonly counts = new Map<string, TCount>();
+  // Two generations instead of an ordered LRU (a reorder per request cost more than the counting):
+  // buckets are added to `current`; when it is full it becomes `previous`, and a bucket found only
+  // there moves back. A flood of new buckets thus evicts the ones not seen for a generation, whose
+  // shared totals come back at their next exchange.
+  private current = new Map<string, TCount>();
+  private previous = new Map<string, TCount>();
   private readonly dirty = new Set<string>();
   /** Buckets at half their limit or more: refreshed at every exchange, even with nothing new here. */
   private readonly warm = new Set<string>();
@@ -40,11 +43,11 @@ export class WindowLimiter {
   take(bucket: string, now = Date.now()): number {
     if (this.rule.limit <= 0) return 0;
     const windowStart = now - (now % this.rule.windowMs);
-    let count = this.counts.get(bucket);
-    if (count) this.counts.delete(bucket);
-    else if (this.counts.size >= this.maxBuckets) this.evictOldest();
-    if (!count || count.windowStart !== windowStart) count = { windowStart, mine: 0, shared: 0, others: 0 };
-    this.counts.set(bucket, count);
+    let count = this.find(bucket);
+    if (!count || count.windowStart !== windowStart) {
+      count = { windowStart, mine: 0, shared: 0, others: 0 };
+      this.keep(bucket, count);
+    }
     // Refused requests count too: a client that keeps hammering stays refused.
     count.mine++;
     this.dirty.add(bucket);
@@ -53,7 +56,29 @@ export class WindowLimiter {
     return Math.max(1, Math.ceil((windowStart + this.rule.windowMs - now) / 1000));
   }
 
-  /** What was counted since the last exchange, for the shared table. */
+  private find(bucket: string): TCount | undefined {
+    const count = this.current.get(bucket);
+    if (count) return count;
+    const old = this.previous.get(bucket);
+    if (old) {
+      this.previous.delete(bucket);
+      this.keep(bucket, old);
+    }
+    return old;
+  }
+
+  private keep(bucket: string, count: TCount): void {
+    if (this.current.size >= this.maxBuckets / 2 && !this.current.has(bucket)) {
+      for (const gone of this.previous.keys()) {
+        this.dirty.delete(gone);
+        this.warm.delete(gone);
+      }
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(bucket, count);
+  }
+
   /**
    * What was counted since the last exchange, for the shared table, and a zero for each warm bucket:
    * a bucket this node no longer counts must still learn what the others count, before its next
@@ -62,7 +87,7 @@ export class WindowLimiter {
   unshared(now = Date.now()): TShareRow[] {
     const rows: TShareRow[] = [];
     for (const bucket of new Set([...this.dirty, ...this.warm])) {
-      const count = this.counts.get(bucket);
+      const count = this.current.get(bucket) ?? this.previous.get(bucket);
       if (!count || count.windowStart + this.rule.windowMs <= now) {
         this.warm.delete(bucket);
         continue;
@@ -75,7 +100,7 @@ export class WindowLimiter {
 
   /** The table's answer to rows sent: `total` is every node's count, this node's `sent` included. */
   shared(bucket: string, windowStart: number, sent: number, total: number): void {
-    const count = this.counts.get(bucket);
+    const count = this.current.get(bucket) ?? this.previous.get(bucket);
     if (!count || count.windowStart !== windowStart) return;
     count.shared += sent;
     count.others = Math.max(0, total - count.shared);
@@ -83,14 +108,7 @@ export class WindowLimiter {
 
   /** Rows that could not be written are counted again at the next exchange. */
   unsent(bucket: string): void {
-    if (this.counts.has(bucket)) this.dirty.add(bucket);
-  }
-
-  private evictOldest(): void {
-    const oldest = this.counts.keys().next().value as string;
-    this.counts.delete(oldest);
-    this.dirty.delete(oldest);
-    this.warm.delete(oldest);
+    if (this.current.has(bucket) || this.previous.has(bucket)) this.dirty.add(bucket);
   }
 }
 
