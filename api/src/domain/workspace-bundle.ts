@@ -244,7 +244,10 @@ export async function importBundle(tx: TTx, who: TActor, bundle: TWorkspaceBundl
 
     const fields = differing({
       name: [existing.name, flow.name], priority: [existing.priority, flow.priority], placement: [existing.placement, flow.placement],
-      audience: [{ segmentKey: existing.segment?.key ?? null, condition: existing.audienceCondition }, { segmentKey: flow.audience.segmentKey, condition: flow.audience.condition }],
+      audience: [
+        { segmentKey: existing.segment?.key ?? null, condition: existing.audienceCondition },
+        { segmentKey: flow.audience.segmentKey, condition: flow.audience.condition },
+      ],
       archivedAt: [iso(existing.archivedAt), flow.archivedAt],
     });
     plan('flow', fields.length ? 'update' : 'unchanged', flow.key, { fields });
@@ -334,7 +337,8 @@ export async function importBundle(tx: TTx, who: TActor, bundle: TWorkspaceBundl
       });
       return;
     }
-    const fields = differing(Object.fromEntries(Object.entries(bundleExperiment(existing)).map(([field, value]) => [field, [value, experiment[field as keyof TBundleExperiment]]])));
+    const current = bundleExperiment(existing);
+    const fields = differing(Object.fromEntries(Object.entries(current).map(([field, value]) => [field, [value, experiment[field as keyof TBundleExperiment]]])));
     if (fields.length && (existing.status !== 'draft' || experiment.status !== 'draft')) {
       issues.push({
         path: `experiments.${index}`,
