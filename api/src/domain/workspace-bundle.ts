@@ -3,7 +3,7 @@ import {
   type TBundleExperiment, type TBundleFlow, type TValidationIssue, type TWorkspaceBundle,
 } from '@doorstep/schema';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ValidationError } from '../errors.ts';
 import type { TAuditFact, TWriteOutcome } from './management-write.ts';
 import { publishVersion } from './publishing.ts';
 
@@ -41,10 +41,8 @@ export function parseBundle(input: unknown): TWorkspaceBundle {
   return parsed.data;
 }
 
-export async function findWorkspaceBySlug(prisma: PrismaClient, slug: string): Promise<{ id: string; name: string }> {
-  const workspace = await prisma.workspace.findUnique({ where: { slug }, select: { id: true, name: true } });
-  if (!workspace) throw new NotFoundError('workspace', slug);
-  return workspace;
+export function findWorkspaceBySlug(prisma: PrismaClient, slug: string): Promise<{ id: string; name: string } | null> {
+  return prisma.workspace.findUnique({ where: { slug }, select: { id: true, name: true } });
 }
 
 const byKey = <T extends { key: string }>(a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
