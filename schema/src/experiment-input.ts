@@ -8,11 +8,12 @@ export const ZExperimentVariant = z.object({
   weight: z.number().min(0).max(1),
 });
 
-const ZNamespace = z
+export const ZExperimentNamespace = z
   .object({ id: ZSlug, start: z.number().min(0).max(1), end: z.number().min(0).max(1) })
   .refine((n) => n.start < n.end, { message: 'The range must start before it ends', path: ['end'] });
 
-const variantRules = (variants: Array<{ key: string; weight: number }>, ctx: z.RefinementCtx) => {
+/** Variant keys are unique and weights add up to 1: for any object with `variants`. */
+export const refineExperimentVariants = (variants: Array<{ key: string; weight: number }>, ctx: z.RefinementCtx) => {
   const keys = new Set<string>();
   variants.forEach((variant, index) => {
     if (keys.has(variant.key)) ctx.addIssue({ code: 'custom', path: ['variants', index, 'key'], message: `Duplicate variant key "${variant.key}"` });
@@ -34,15 +35,15 @@ export const ZExperimentInput = z
     seed: storableString().min(1).max(64).optional(),
     hashAttribute: ZAttributeName.default('id'),
     fallbackAttribute: ZAttributeName.optional(),
-    namespace: ZNamespace.optional(),
+    namespace: ZExperimentNamespace.optional(),
     activationWindowHours: z.number().int().min(1).max(24 * 90).optional(),
   })
-  .superRefine((input, ctx) => variantRules(input.variants, ctx));
+  .superRefine((input, ctx) => refineExperimentVariants(input.variants, ctx));
 
 /** Weights of a running experiment may change; users already exposed keep their variant. */
 export const ZExperimentWeightsInput = z
   .object({ variants: z.array(z.object({ key: ZSlug, weight: z.number().min(0).max(1) })).min(2).max(10) })
-  .superRefine((input, ctx) => variantRules(input.variants, ctx));
+  .superRefine((input, ctx) => refineExperimentVariants(input.variants, ctx));
 
 export type TExperimentInput = z.output<typeof ZExperimentInput>;
 export type TExperimentVariantInput = z.output<typeof ZExperimentVariant>;

@@ -24,3 +24,4 @@ export * from './member.ts';
 export * from './runtime-events.ts';
 export * from './placement.ts';
 export { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';
+export * from './bundle.ts';

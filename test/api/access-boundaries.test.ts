@@ -16,13 +16,13 @@ import { createSecretKey } from '../support/keys.ts';
 const AUDIENCE = {
   query: {
     apiKeys: 'admin', auditLog: 'viewer', environments: 'viewer', experiment: 'viewer', experiments: 'viewer', flow: 'viewer',
-    explainOnboarding: 'publicKey', flowAnalytics: 'viewer', flows: 'viewer', invitation: 'anyone', me: 'anyone', members: 'viewer',
+    explainOnboarding: 'publicKey', exportWorkspace: 'admin', flowAnalytics: 'viewer', flows: 'viewer', invitation: 'anyone', me: 'anyone', members: 'viewer',
     onboarding: 'publicKey', onboardings: 'publicKey', placements: 'viewer',
     segment: 'viewer', segmentMatches: 'viewer', segments: 'viewer', setupRequired: 'anyone', versionDiff: 'viewer', workspace: 'viewer',
   },
   mutation: {
     acceptInvitation: 'anyone', archiveFlow: 'editor', changeMemberRole: 'admin', createApiKey: 'admin', createEnvironment: 'admin',
-    createExperiment: 'editor', createFlow: 'editor', createSegment: 'editor', deletePlacement: 'editor', deleteSegment: 'editor', inviteMember: 'admin',
+    createExperiment: 'editor', createFlow: 'editor', createSegment: 'editor', deletePlacement: 'editor', deleteSegment: 'editor', importWorkspace: 'admin', inviteMember: 'admin',
     identify: 'publicKey', savePlacement: 'editor',
     disableIdentityVerification: 'admin', enableIdentityVerification: 'admin', setApiKeyOrigins: 'admin', setTrustedDocumentsOnly: 'admin',
     launchExperiment: 'publisher', publishFlow: 'publisher', removeMember: 'admin', restoreFlow: 'editor', revokeApiKey: 'admin',

@@ -21,6 +21,8 @@ export type TAuditedWrite<V> = {
   notify?: TChange;
   /** The typed error a unique constraint's violation means here (a duplicate key, an email taken). */
   onDuplicate?: () => Error;
+  /** How long the transaction may run; Prisma's default of 5 s suits one edit, not an import. */
+  timeoutMs?: number;
 };
 
 /**
@@ -29,7 +31,7 @@ export type TAuditedWrite<V> = {
  * instead of an unexpected one, and only then are other processes told.
  */
 export async function auditedWrite<V>(ctx: TContext, write: TAuditedWrite<V>): Promise<V> {
-  const value = await auditedTransaction(ctx.prisma, write);
+  const value = await auditedTransaction(ctx.prisma, write, { timeoutMs: write.timeoutMs });
   if (write.notify) await ctx.services.bus.publish(write.notify);
   return value;
 }

@@ -15,5 +15,6 @@ import './audit.ts';
 import './runtime.ts';
 import './events.ts';
 import './guests.ts';
+import './bundles.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

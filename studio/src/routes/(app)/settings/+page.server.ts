@@ -5,6 +5,7 @@ import { graphql } from '$lib/graphql';
 import { api, ApiError, isApiError, type TApiError } from '$lib/server/api';
 import { auditLogPage } from '$lib/server/audit-log';
 import { apiErrorToForm } from '$lib/server/form-errors';
+import { importUpload } from '$lib/server/workspace-bundle';
 import {
   originList, ZApiKeyForm, ZApiKeyOriginsForm, ZEnvironmentForm, ZEnvironmentKeyForm, ZIdForm, ZInviteForm, ZMemberRoleForm,
 } from '$lib/schemas';
@@ -160,4 +161,6 @@ export const actions = {
     if (isApiError(removeMember)) return setError(form, firstProblem(removeMember));
     return message(form, 'Member removed.');
   },
+  previewImport: ({ request, locals }) => importUpload(request, locals.token, true),
+  importBundle: ({ request, locals }) => importUpload(request, locals.token, false),
 } satisfies Actions;
