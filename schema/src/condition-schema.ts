@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONDITION_OPERATORS, LOGICAL_OPERATORS, type TCondition } from './condition.ts';
-import { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.ts';
+import { compileSafeRegex, countedRepetitions, MAX_REGEX_LENGTH, MAX_REGEX_REPETITIONS } from './safe-regex.ts';
 import { unstorableText } from './text.ts';
 
 const MAX_DEPTH = 8;
@@ -58,6 +58,9 @@ export function checkCondition(condition: unknown): TIssue[] {
       if (key === '$regex' || key === '$regexi') {
         if (typeof inner !== 'string') issues.push({ path: [...path, key], message: 'A pattern must be a string' });
         else if (inner.length > MAX_REGEX_LENGTH) issues.push({ path: [...path, key], message: `Patterns are limited to ${MAX_REGEX_LENGTH} characters` });
+        else if (countedRepetitions(inner) > MAX_REGEX_REPETITIONS) {
+          issues.push({ path: [...path, key], message: `Counted repetitions ({n,m}) may add up to at most ${MAX_REGEX_REPETITIONS} in a pattern` });
+        }
         else if (!compileSafeRegex(inner, key === '$regexi')) issues.push({ path: [...path, key], message: 'Invalid pattern (RE2 syntax: no lookaround or backreferences)' });
       }
       if ((key === '$and' || key === '$or' || key === '$nor') && !Array.isArray(inner)) {
