@@ -60,8 +60,7 @@ export function checkCondition(condition: unknown): TIssue[] {
         else if (inner.length > MAX_REGEX_LENGTH) issues.push({ path: [...path, key], message: `Patterns are limited to ${MAX_REGEX_LENGTH} characters` });
         else if (countedRepetitions(inner) > MAX_REGEX_REPETITIONS) {
           issues.push({ path: [...path, key], message: `Counted repetitions ({n,m}) may add up to at most ${MAX_REGEX_REPETITIONS} in a pattern` });
-        }
-        else if (!compileSafeRegex(inner, key === '$regexi')) issues.push({ path: [...path, key], message: 'Invalid pattern (RE2 syntax: no lookaround or backreferences)' });
+        } else if (!compileSafeRegex(inner, key === '$regexi')) issues.push({ path: [...path, key], message: 'Invalid pattern (RE2 syntax: no lookaround or backreferences)' });
       }
       if ((key === '$and' || key === '$or' || key === '$nor') && !Array.isArray(inner)) {
         issues.push({ path: [...path, key], message: `${key} takes a list of conditions` });
