@@ -30,14 +30,25 @@ export class KeyResolver {
 
   constructor(private readonly prisma: PrismaClient, private readonly maxEntries = MAX_CACHED, private readonly ttlMs = CACHE_TTL_MS) {}
 
+  /**
+   * The last bearer resolved, compared as a string before anything is hashed: one request is resolved
+   * by the rate limits and again by the path that answers it, and an app's requests share one key.
+   */
+  private last: { authorization: string; entry: TCachedPrincipal; generation: number } | undefined;
+
   async resolve(authorization: string | null): Promise<TPrincipal | null> {
+    const last = this.last;
+    if (last && last.authorization === authorization && last.generation === this.generation && last.entry.expiresAt > Date.now()) return last.entry.principal;
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     const kind = token && token.length <= 300 ? kindOfSecret(token) : null;
     if (!token || !kind) return null;
     const tokenHash = hashApiKey(token);
     const hit = this.known.get(tokenHash) ?? this.unknown.get(tokenHash);
     if (hit && hit.expiresAt > Date.now()) {
-      if (hit.principal) remember(this.known, tokenHash, hit, this.maxEntries);
+      if (hit.principal) {
+        remember(this.known, tokenHash, hit, this.maxEntries);
+        this.last = { authorization: authorization!, entry: hit, generation: this.generation };
+      }
       return hit.principal;
     }
     const generation = this.generation;

@@ -31,11 +31,13 @@ export class RequestLimits {
   private readonly runtime: WindowLimiter;
   private readonly anonymous: WindowLimiter;
   private readonly sync: RateLimitSync | undefined;
+  private readonly off: boolean;
 
   constructor(private readonly keys: KeyResolver, db: TDatabase, rules: TRateLimits) {
     this.proxies = new TrustedProxies(rules.trustedProxies);
     this.runtime = new WindowLimiter('runtime', rules.runtime);
     this.anonymous = new WindowLimiter('anonymous', rules.anonymous);
+    this.off = rules.runtime.limit <= 0 && rules.anonymous.limit <= 0;
     // PGlite serves one process, whose memory is the whole truth.
     if (db.driver === 'postgres') {
       this.sync = new RateLimitSync(db, [this.runtime, this.anonymous]);
@@ -45,6 +47,7 @@ export class RequestLimits {
 
   /** Null to go on, or how long the caller must wait. Never throws: a failure to tell admits. */
   async admit(req: IncomingMessage): Promise<TRefusal | null> {
+    if (this.off) return null;
     const address = addressBucket(clientAddress(req, this.proxies));
     let credential: string | null = null;
     if (req.headers.authorization) {
