@@ -54,9 +54,10 @@ export async function startServices(db: TDatabase, options: TServiceOptions): Pr
     if (change.type === 'keys') services.keys.invalidate();
     if (change.type === 'profiles') for (const userId of change.userIds) services.profiles.invalidate(change.environmentId, userId);
     if (change.type === 'all') {
-      services.snapshots.invalidateAll();
-      services.keys.invalidate();
-      services.profiles.clear();
+      // Expired rather than dropped: a database that fails again right after still has them as fallback.
+      services.snapshots.expireAll();
+      services.keys.expireAll();
+      services.profiles.expireAll();
     }
   });
   // After the handler above: snapshots are dropped before the streams read their new ETag.

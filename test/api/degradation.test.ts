@@ -93,6 +93,23 @@ describe('the API while its database is unreachable', () => {
     expect(served.body.data.onboarding.flow.key).toBe('self-serve');
   });
 
+  it('should keep serving a known user when the database fails again right after the LISTEN connection came back', async () => {
+    expect((await (await onboarding('flapping-user')).json()).data.onboarding.flow.key).toBe('self-serve');
+    const restoredBefore = listenRestored;
+    proxy.cut();
+    await sleep(200);
+    proxy.restore();
+    const deadline = Date.now() + 30_000;
+    while (listenRestored === restoredBefore && Date.now() < deadline) await sleep(100);
+    expect(listenRestored).toBe(restoredBefore + 1);
+    const served = await withDatabaseDown(async () => {
+      const response = await onboarding('flapping-user');
+      return { status: response.status, body: await response.json() };
+    });
+    expect(served.status).toBe(200);
+    expect(served.body.data.onboarding.flow.key).toBe('self-serve');
+  });
+
   it('should answer 503 with Retry-After and code UNAVAILABLE when a request needs the database', async () => {
     await (await onboarding('warm-key')).text();
     const answer = await withDatabaseDown(async () => {

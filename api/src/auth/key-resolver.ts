@@ -69,8 +69,21 @@ export class KeyResolver {
     return principal;
   }
 
+  /**
+   * Every key is looked up again on its next use (changes may have been missed), but a known one is
+   * kept as the fallback should the database fail again, with its stale window counted from now.
+   */
+  expireAll(): void {
+    this.generation++;
+    this.last = undefined;
+    const now = Date.now();
+    for (const [tokenHash, entry] of this.known) this.known.set(tokenHash, { principal: entry.principal, expiresAt: Math.min(entry.expiresAt, now) });
+    this.unknown.clear();
+  }
+
   invalidate(): void {
     this.generation++;
+    this.last = undefined;
     this.known.clear();
     this.unknown.clear();
   }

@@ -128,6 +128,18 @@ export class ProfileStore {
     }
   }
 
+  /**
+   * Every cached profile is reloaded on its next read, when changes may have been missed (a LISTEN
+   * connection that came back), but kept meanwhile as the fallback for a database that fails again:
+   * the stale window counts from now.
+   */
+  expireAll(): void {
+    const now = Date.now();
+    const entries = [...this.cache];
+    this.clear();
+    for (const [cacheKey, entry] of entries) this.cache.set(cacheKey, { state: entry.state, expiresAt: Math.min(entry.expiresAt, now) });
+  }
+
   /** Drops every cached profile, when changes may have been missed. */
   clear(): void {
     for (const loading of this.loading.values()) loading.stale = true;

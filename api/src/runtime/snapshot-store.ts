@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { databaseErrorKind } from '../db/database-errors.ts';
 import {
   completionTargets, flowsByPlacement, indexAudiences, MAIN_PLACEMENT, requiredStepIds, sortFlowsByPriority, ZCondition, ZFlowContent, ZStoredNamespace, ZStoredVariants,
   type TCompletionTargets, type TCondition, type TFlowContent, type TFlowExperiment, type TPublishedFlow, type TQuestion, type TRuntimeSnapshot,
@@ -60,6 +61,8 @@ type TEntry = {
   /** Failed background rebuilds in a row, and when the next one may start. */
   failures: number;
   retryAt: number;
+  /** The snapshot before an expireAll(): served only while a rebuild fails for want of the database. */
+  fallback?: TEnvironmentSnapshot;
 };
 
 /**
@@ -91,7 +94,25 @@ export class SnapshotStore {
       }
       return entry.snapshot;
     }
-    return entry.pending ?? this.rebuild(environmentId, entry);
+    const building = entry.pending ?? this.rebuild(environmentId, entry);
+    const fallback = entry.fallback;
+    if (!fallback) return building;
+    return building.catch((error: unknown) => {
+      if (databaseErrorKind(error) === 'transient') return fallback;
+      throw error;
+    });
+  }
+
+  /**
+   * Every snapshot is rebuilt before it serves again (changes may have been missed while the LISTEN
+   * connection was down), but kept as the fallback should the database fail again meanwhile.
+   */
+  expireAll(): void {
+    for (const [environmentId, entry] of this.entries) {
+      this.drop(environmentId, entry);
+      const fallback = entry.snapshot ?? entry.fallback;
+      if (fallback) this.entries.get(environmentId)!.fallback = fallback;
+    }
   }
 
   invalidateWorkspace(workspaceId: string): void {
