@@ -1,6 +1,6 @@
 import {
-  ZAcceptInviteInput, ZAllowedOrigins, ZChangePasswordInput, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPlacementInput, ZPlacementKey, ZPriority, ZRole,
-  ZResetPasswordInput, ZSegmentInput, ZSetupInput, ZSignInInput, ZSlug, type TCondition,
+  ZAcceptInviteInput, ZAllowedOrigins, ZChangePasswordInput, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPlacementInput,
+  ZPlacementKey, ZPriority, ZResetPasswordInput, ZRole, ZSegmentInput, ZSetupInput, ZSignInInput, ZSlug, type TCondition,
 } from '@doorstep/schema';
 import { z } from 'zod';
 
