@@ -27,6 +27,7 @@ export const actions = {
     if (isApiError(result)) return apiErrorToForm(form, result, { currentPassword: 'currentPassword', newPassword: 'newPassword' });
     // The API ended every session, this one too: the new token keeps this browser signed in.
     setSessionCookie(cookies, result.token, result.expiresAt);
+    locals.token = result.token;
     form.data = { currentPassword: '', newPassword: '' };
     return message(form, 'Password changed. Every other device is signed out.');
   },
