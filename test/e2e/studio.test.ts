@@ -607,7 +607,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(box!.width).toBeLessThan(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, 'editor-phone');
-    for (const path of ['/flows', '/flows/self-serve/versions', '/flows/self-serve/analytics', '/placements', '/segments', '/experiments', '/settings', '/account']) {
+    for (const path of ['/flows', '/flows/self-serve/versions', '/flows/self-serve/analytics', '/placements', '/segments', '/experiments', '/account', '/settings']) {
       await page.goto(`${stack.studioUrl}${path}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits a phone`).toBeLessThanOrEqual(390);
     }
