@@ -81,9 +81,9 @@ export async function seedDemo(prisma: PrismaClient, keys: TSeedKeys = {}, works
 /** Creates the admin named by DOORSTEP_SEED_ADMIN_* in the demo (or first) workspace, once. */
 export async function ensureSeedAdmin(prisma: PrismaClient, email: string, password: string): Promise<boolean> {
   const normalized = email.trim().toLowerCase();
-  if (await prisma.member.findUnique({ where: { email: normalized } })) return false;
   const workspace = (await prisma.workspace.findUnique({ where: { slug: DEMO_WORKSPACE.slug } })) ?? (await prisma.workspace.findFirst({ orderBy: { createdAt: 'asc' } }));
   if (!workspace) return false;
+  if (await prisma.member.findUnique({ where: { workspaceId_email: { workspaceId: workspace.id, email: normalized } } })) return false;
   await prisma.member.create({ data: { workspaceId: workspace.id, email: normalized, name: normalized.split('@')[0], role: 'admin', passwordHash: await hashPassword(password) } });
   return true;
 }

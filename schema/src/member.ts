@@ -12,6 +12,8 @@ export const ZSignInInput = z.object({ email: ZEmail, password: z.string().min(1
 export const ZSetupInput = z.object({ email: ZEmail, name: ZMemberName, password: ZPassword });
 export const ZInviteInput = z.object({ email: ZEmail, role: ZRole });
 export const ZAcceptInviteInput = z.object({ token: z.string().min(10).max(200), name: ZMemberName, password: ZPassword });
+export const ZChangePasswordInput = z.object({ currentPassword: z.string().min(1, 'Enter your current password').max(200), newPassword: ZPassword });
+export const ZResetPasswordInput = z.object({ token: z.string().min(10).max(200), password: ZPassword });
 
 export type TSignInInput = z.output<typeof ZSignInInput>;
 export type TSetupInput = z.output<typeof ZSetupInput>;

@@ -2,14 +2,15 @@ import { redirect, type Handle } from '@sveltejs/kit';
 import { SESSION_COOKIE } from '$lib/server/api';
 import { currentMember } from '$lib/server/session';
 
-const PUBLIC_PATHS = ['/login', '/setup', '/invite/'];
+const PUBLIC_PATHS = ['/login', '/setup', '/invite/', '/reset/'];
 /** The editor's preview, which the editor frames on the studio's own origin. */
 const FRAMED_BY_STUDIO = '/preview-frame';
 
 export const handle: Handle = async ({ event, resolve }) => {
   const token = event.cookies.get(SESSION_COOKIE);
-  event.locals.token = token;
-  event.locals.member = token ? await currentMember(token) : null;
+  const session = token ? await currentMember(token, event.cookies) : null;
+  event.locals.token = session?.token;
+  event.locals.member = session?.member ?? null;
   const isPublic = PUBLIC_PATHS.some((p) => event.url.pathname === p || event.url.pathname.startsWith(p));
   if (!event.locals.member && !isPublic) redirect(303, '/login');
   const response = await resolve(event);

@@ -18,6 +18,7 @@ const AUDIENCE = {
     apiKeys: 'admin', auditLog: 'viewer', environments: 'viewer', experiment: 'viewer', experiments: 'viewer', flow: 'viewer',
     explainOnboarding: 'publicKey', exportWorkspace: 'admin', flowAnalytics: 'viewer', flows: 'viewer', invitation: 'anyone', me: 'anyone', members: 'viewer',
     onboarding: 'publicKey', onboardings: 'publicKey', placements: 'viewer',
+    currentSession: 'anyone', passwordReset: 'anyone',
     segment: 'viewer', segmentMatches: 'viewer', segments: 'viewer', setupRequired: 'anyone', versionDiff: 'viewer', workspace: 'viewer',
   },
   mutation: {
@@ -29,6 +30,7 @@ const AUDIENCE = {
     rollbackFlow: 'publisher', saveDraft: 'editor', setupFirstAdmin: 'anyone', shipWinner: 'publisher', signIn: 'anyone',
     signOut: 'anyone', stopExperiment: 'publisher', track: 'publicKey', updateExperimentWeights: 'publisher', updateFlow: 'editor',
     updateSegment: 'editor',
+    changePassword: 'viewer', endMemberSessions: 'admin', issuePasswordReset: 'admin', resetPassword: 'anyone', rotateSession: 'anyone', signOutEverywhere: 'anyone',
   },
 } as const;
 

@@ -87,7 +87,7 @@ describe.each(DATABASE_KINDS)('members and sessions on %s', (kind) => {
     expect(await ensureSeedAdmin(api.database.db.prisma, email, 'seed admin password')).toBe(true);
     expect(await ensureSeedAdmin(api.database.db.prisma, email, 'seed admin password')).toBe(false);
     expect((await signIn(api, email, 'seed admin password')).member.role).toBe('admin');
-    await api.database.db.prisma.member.delete({ where: { email } });
+    await api.database.db.prisma.member.deleteMany({ where: { email } });
   });
 });
 

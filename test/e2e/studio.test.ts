@@ -580,6 +580,26 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  it('should change a member\'s password, sign out and sign in with the new one', async () => {
+    const email = `pat-${randomBytes(3).toString('hex')}@lumen.example`;
+    const invite = 'mutation($i: InviteMemberInput!) { inviteMember(input: $i) { ... on Invited { inviteToken } } }';
+    const { inviteToken } = (await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, invite, { i: { email, role: 'viewer' } })).data.inviteMember;
+    const accept = 'mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { __typename } }';
+    expect((await postGraphQL(stack.apiUrl, null, accept, { i: { token: inviteToken, name: 'Pat', password: 'first password 1' } })).data.acceptInvitation.__typename).toBe('SignedIn');
+    const page = await newPage(email, 'first password 1', 390);
+    await page.getByRole('link', { name: 'Pat', exact: true }).click();
+    await page.waitForURL('**/account');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.getByLabel('Current password').fill('first password 1');
+    await page.getByLabel('New password').fill('second password 2');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Password changed' }).isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL('**/login');
+    await signIn(page, stack.studioUrl, email, 'second password 2');
+    await page.context().close();
+  });
+
   it('should fit the editor and every main page in the width of a phone', async () => {
     const page = await newPage(ADMIN.email, ADMIN.password, 390);
     await page.goto(`${stack.studioUrl}/flows/self-serve`);
@@ -587,7 +607,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     expect(box!.width).toBeLessThan(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, 'editor-phone');
-    for (const path of ['/flows', '/flows/self-serve/versions', '/flows/self-serve/analytics', '/placements', '/segments', '/experiments', '/settings']) {
+    for (const path of ['/flows', '/flows/self-serve/versions', '/flows/self-serve/analytics', '/placements', '/segments', '/experiments', '/account', '/settings']) {
       await page.goto(`${stack.studioUrl}${path}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits a phone`).toBeLessThanOrEqual(390);
     }

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import { databaseErrorKind } from '../db/database-errors.ts';
 import { hashApiKey, kindOfSecret } from './api-keys.ts';
 import type { TPrincipal } from './principal.ts';
+import { SESSION_POLICY, type TSessionPolicy } from './sessions.ts';
 
 const CACHE_TTL_MS = 10_000;
 /** How long past its expiry a known key still resolves while the database cannot be reached. */
@@ -27,6 +28,8 @@ export class KeyResolver {
   private readonly unknown = new Map<string, TCachedPrincipal>();
   /** Bumped by invalidate(): a lookup that started before must not cache what it read. */
   private generation = 0;
+  /** The session rules; a property so that tests can shorten them. */
+  sessionPolicy: TSessionPolicy = { ...SESSION_POLICY };
 
   constructor(private readonly prisma: PrismaClient, private readonly maxEntries = MAX_CACHED, private readonly ttlMs = CACHE_TTL_MS) {}
 
@@ -53,8 +56,16 @@ export class KeyResolver {
     }
     const generation = this.generation;
     let principal: TPrincipal | null;
+    let until = Date.now() + this.ttlMs;
     try {
-      principal = kind === 'session' ? await this.loadSession(tokenHash) : await this.loadKey(tokenHash);
+      if (kind === 'session') {
+        const session = await this.loadSession(tokenHash);
+        principal = session?.principal ?? null;
+        // A session is not cached past its own end (absolute, idle or the grace of a rotated token).
+        if (session) until = Math.min(until, session.until);
+      } else {
+        principal = await this.loadKey(tokenHash);
+      }
     } catch (error) {
       // While the database is unreachable, a key this node knew keeps working for a while: apps
       // keep getting their onboarding from memory. A revocation made meanwhile cannot be read anyway.
@@ -64,7 +75,7 @@ export class KeyResolver {
     if (generation === this.generation) {
       // A token that stopped resolving (an expired session) must not be shadowed by its old entry.
       if (!principal) this.known.delete(tokenHash);
-      remember(principal ? this.known : this.unknown, tokenHash, { principal, expiresAt: Date.now() + this.ttlMs }, this.maxEntries);
+      remember(principal ? this.known : this.unknown, tokenHash, { principal, expiresAt: until }, this.maxEntries);
     }
     return principal;
   }
@@ -88,6 +99,13 @@ export class KeyResolver {
     this.unknown.clear();
   }
 
+  /** Drops one token on this node only, e.g. the one a rotation just replaced: other nodes hold it at most for the cache's lifetime. */
+  forget(tokenHash: string): void {
+    this.generation++;
+    this.known.delete(tokenHash);
+    this.unknown.delete(tokenHash);
+  }
+
   private async loadKey(secretHash: string): Promise<TPrincipal | null> {
     const key = await this.prisma.apiKey.findUnique({ where: { secretHash }, include: { environment: { select: { identitySecret: true, trustedDocumentsOnly: true } } } });
     if (!key || key.revokedAt) return null;
@@ -105,10 +123,28 @@ export class KeyResolver {
     return null;
   }
 
-  private async loadSession(tokenHash: string): Promise<TPrincipal | null> {
+  /**
+   * A session and until when it may be cached. Its use is recorded at most every `touchEveryMs`, with
+   * a conditional update so that nodes loading it at once write it once: sessions are the studio's
+   * alone, so this write never lands on the runtime path, and the cache keeps it off most studio requests.
+   */
+  private async loadSession(tokenHash: string): Promise<{ principal: TPrincipal; until: number } | null> {
+    const policy = this.sessionPolicy;
     const session = await this.prisma.session.findUnique({ where: { tokenHash }, include: { member: true } });
-    if (!session || session.expiresAt <= new Date() || !session.member.passwordHash) return null;
+    const now = Date.now();
+    if (!session || session.expiresAt.getTime() <= now || session.lastUsedAt.getTime() + policy.idleMs <= now || !session.member.passwordHash) return null;
+    let lastUsedAt = session.lastUsedAt.getTime();
+    if (now - lastUsedAt >= policy.touchEveryMs) {
+      await this.prisma.session.updateMany({ where: { id: session.id, lastUsedAt: { lt: new Date(now - policy.touchEveryMs) } }, data: { lastUsedAt: new Date(now) } });
+      lastUsedAt = now;
+    }
     const { member } = session;
-    return { kind: 'member', credentialId: member.id, workspaceId: member.workspaceId, role: member.role, actor: member.email, sessionHash: tokenHash };
+    return {
+      principal: {
+        kind: 'member', credentialId: member.id, workspaceId: member.workspaceId, role: member.role, actor: member.email,
+        sessionHash: tokenHash, sessionCreatedAt: session.createdAt,
+      },
+      until: Math.min(session.expiresAt.getTime(), lastUsedAt + policy.idleMs),
+    };
   }
 }

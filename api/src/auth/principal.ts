@@ -8,8 +8,10 @@ export type TManagementPrincipal = {
   workspaceId: string;
   role: TRole;
   actor: string;
-  /** The session token's hash, for signing out. */
+  /** The session token's hash, for signing out and rotating. */
   sessionHash?: string;
+  /** When the session's token was issued, so the studio knows when to rotate it. */
+  sessionCreatedAt?: Date;
 };
 export type TPublicPrincipal = {
   kind: 'public';

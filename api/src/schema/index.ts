@@ -9,6 +9,7 @@ import './segments.ts';
 import './placements.ts';
 import './api-keys.ts';
 import './members.ts';
+import './account-security.ts';
 import './experiments.ts';
 import './analytics.ts';
 import './audit.ts';

@@ -11,8 +11,14 @@ import { WRITE_ERRORS } from './errors.ts';
 
 const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 const SETUP_LOCK_ID = 727_073_691;
+/**
+ * The memberships of one email that a sign-in tries, most recent first. Every attempt pays this many
+ * password checks, real or not, so that the time taken does not tell how many workspaces, if any,
+ * know the email; a bound keeps a sign-in's cost (scrypt, 16 MiB each) small.
+ */
+export const MEMBERSHIPS_TRIED = 3;
 
-const Member = builder.prismaObject('Member', {
+export const Member = builder.prismaObject('Member', {
   fields: (t) => ({
     id: t.exposeID('id'),
     email: t.exposeString('email'),
@@ -24,8 +30,8 @@ const Member = builder.prismaObject('Member', {
   }),
 });
 
-type TSignedIn = { token: string; expiresAt: Date; memberId: string };
-const SignedIn = builder.objectRef<TSignedIn>('SignedIn').implement({
+export type TSignedIn = { token: string; expiresAt: Date; memberId: string };
+export const SignedIn = builder.objectRef<TSignedIn>('SignedIn').implement({
   description: 'A new studio session; keep the token in an httpOnly cookie',
   fields: (t) => ({
     token: t.exposeString('token'),
@@ -131,17 +137,27 @@ builder.mutationField('signIn', (t) =>
       const limiter = ctx.services.signIns;
       const wait = await limiter.waitBefore(input.email, ctx.clientAddress);
       if (wait > 0) throw new RateLimitedError(`Too many wrong passwords; try again ${waitInWords(wait)}`, wait);
-      const member = await ctx.prisma.member.findUnique({ where: { email: input.email } });
-      const valid = await verifyPassword(input.password, member?.passwordHash ?? DUMMY_PASSWORD_HASH);
-      if (!member?.passwordHash || !valid) {
+      const member = await memberWithPassword(ctx.prisma, input.email, input.password);
+      if (!member) {
         await limiter.failed(input.email, ctx.clientAddress);
         throw new UnauthenticatedError('Wrong email or password');
       }
       await limiter.succeeded(input.email, ctx.clientAddress);
-      return { ...(await openSession(ctx.prisma, member.id)), memberId: member.id };
+      return { ...(await openSession(ctx.prisma, member.id, { policy: ctx.services.keys.sessionPolicy })), memberId: member.id };
     },
   }),
 );
+
+/**
+ * The member of one of the email's workspaces whose password this is. An email may belong to several
+ * workspaces, each with its own password; the same password in two of them reaches the most recent.
+ */
+async function memberWithPassword(prisma: Prisma.TransactionClient, email: string, password: string) {
+  const members = await prisma.member.findMany({ where: { email, passwordHash: { not: null } }, orderBy: { createdAt: 'desc' }, take: MEMBERSHIPS_TRIED });
+  const hashes = Array.from({ length: MEMBERSHIPS_TRIED }, (_, i) => members[i]?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  const valid = await Promise.all(hashes.map((hash) => verifyPassword(password, hash)));
+  return members.find((_, i) => valid[i]) ?? null;
+}
 
 builder.mutationField('signOut', (t) =>
   t.withAuth({ anyone: true }).boolean({
@@ -170,7 +186,7 @@ builder.mutationField('inviteMember', (t) =>
     resolve: async (_root, { input }, ctx) => {
       const invite = newInviteToken();
       const memberId = await managementWrite(ctx, {
-        onDuplicate: () => new ValidationError([{ path: 'email', message: 'This email already belongs to a member' }]),
+        onDuplicate: () => new ValidationError([{ path: 'email', message: 'This email already belongs to a member of this workspace' }]),
         change: async (tx, principal) => {
           const member = await tx.member.create({
             data: { workspaceId: principal.workspaceId, email: input.email, name: input.email.split('@')[0], role: input.role, inviteTokenHash: invite.tokenHash, inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS) },
@@ -208,7 +224,7 @@ builder.mutationField('acceptInvitation', (t) =>
           });
           if (count === 0) throw new NotFoundError('invitation', 'link');
           return {
-            value: { ...(await openSession(tx, member.id)), memberId: member.id },
+            value: { ...(await openSession(tx, member.id, { policy: ctx.services.keys.sessionPolicy })), memberId: member.id },
             by: { workspaceId: member.workspaceId, actor: member.email },
             audit: { action: 'member.join', targetType: 'member', targetId: member.id },
           };
@@ -280,7 +296,7 @@ builder.mutationField('removeMember', (t) =>
   }),
 );
 
-async function findMemberOrThrow(tx: Prisma.TransactionClient, workspaceId: string, id: string) {
+export async function findMemberOrThrow(tx: Prisma.TransactionClient, workspaceId: string, id: string) {
   const member = isUuid(id) ? await tx.member.findFirst({ where: { id, workspaceId } }) : null;
   if (!member) throw new NotFoundError('member', id);
   return member;

@@ -1,6 +1,6 @@
 import {
-  ZAcceptInviteInput, ZAllowedOrigins, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPlacementInput, ZPlacementKey, ZPriority, ZRole,
-  ZSegmentInput, ZSetupInput, ZSignInInput, ZSlug, type TCondition,
+  ZAcceptInviteInput, ZAllowedOrigins, ZChangePasswordInput, ZCondition, ZEnvironmentInput, ZExperimentInput, ZFlowCreateInput, ZInviteInput, ZPlacementInput,
+  ZPlacementKey, ZPriority, ZResetPasswordInput, ZRole, ZSegmentInput, ZSetupInput, ZSignInInput, ZSlug, type TCondition,
 } from '@doorstep/schema';
 import { z } from 'zod';
 
@@ -12,6 +12,8 @@ import { z } from 'zod';
 export const ZSignInForm = ZSignInInput;
 export const ZSetupForm = ZSetupInput;
 export const ZAcceptForm = ZAcceptInviteInput.omit({ token: true });
+export const ZResetForm = ZResetPasswordInput.omit({ token: true });
+export const ZChangePasswordForm = ZChangePasswordInput;
 
 export const ZCreateFlowForm = ZFlowCreateInput.pick({ key: true, name: true });
 /** Archive and restore name the flow only. */

@@ -58,6 +58,14 @@ const CHANGE_MEMBER_ROLE = graphql(`
   mutation ChangeMemberRole($id: ID!, $role: Role!) { changeMemberRole(memberId: $id, role: $role) { __typename ...ApiError } }
 `, [ApiError]);
 const REMOVE_MEMBER = graphql(`mutation RemoveMember($id: ID!) { removeMember(memberId: $id) { __typename ...ApiError } }`, [ApiError]);
+const ISSUE_PASSWORD_RESET = graphql(`
+  mutation IssuePasswordReset($id: ID!) {
+    issuePasswordReset(memberId: $id) { __typename ... on PasswordResetIssued { resetToken member { email } } ...ApiError }
+  }
+`, [ApiError]);
+const END_MEMBER_SESSIONS = graphql(`
+  mutation EndMemberSessions($id: ID!) { endMemberSessions(memberId: $id) { __typename ... on Member { email } ...ApiError } }
+`, [ApiError]);
 
 /** Row actions show one line: the first problem the API named, or what failed. */
 const firstProblem = (result: TApiError) => (result.__typename === 'ValidationError' ? result.issues[0]?.message : undefined) ?? result.message;
@@ -163,4 +171,18 @@ export const actions = {
   },
   previewImport: ({ request, locals }) => importUpload(request, locals.token, true),
   importBundle: ({ request, locals }) => importUpload(request, locals.token, false),
+  issueReset: async ({ request, locals, url }) => {
+    const form = await superValidate(request, zod4(ZIdForm), { id: 'issue-reset' });
+    if (!form.valid) return fail(400, { form });
+    const { issuePasswordReset: issued } = await api(locals.token).request(ISSUE_PASSWORD_RESET, form.data);
+    if (isApiError(issued)) return setError(form, firstProblem(issued));
+    return { form, resetLink: { email: issued.member.email, link: `${url.origin}/reset/${issued.resetToken}` } };
+  },
+  endSessions: async ({ request, locals }) => {
+    const form = await superValidate(request, zod4(ZIdForm), { id: 'end-sessions' });
+    if (!form.valid) return fail(400, { form });
+    const { endMemberSessions: ended } = await api(locals.token).request(END_MEMBER_SESSIONS, form.data);
+    if (isApiError(ended)) return setError(form, firstProblem(ended));
+    return message(form, `${ended.email} is signed out everywhere.`);
+  },
 } satisfies Actions;
