@@ -11,7 +11,7 @@ import { createPostgresDatabase, createTestDatabase, DATABASE_KINDS, type TTestD
 type TColumn = { table_name: string; column_name: string; is_nullable: 'YES' | 'NO'; data_type: string; udt_name: string };
 
 const PRISMA_TO_UDT: Record<string, string[]> = {
-  String: ['text', 'uuid'], Int: ['int4'], Float: ['float8'], Boolean: ['bool'], DateTime: ['timestamp'], Json: ['jsonb'],
+  String: ['text', 'uuid'], Int: ['int4'], BigInt: ['int8'], Float: ['float8'], Boolean: ['bool'], DateTime: ['timestamp'], Json: ['jsonb'],
 };
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {

@@ -493,7 +493,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
       await page.getByLabel('Password').fill('first admin password');
       await page.getByRole('button', { name: 'Create admin and continue' }).click();
       await page.waitForURL('**/flows');
-      expect(await page.getByText('Ada Admin · admin').isVisible()).toBe(true);
+      expect(await page.getByRole('link', { name: 'Ada Admin' }).isVisible()).toBe(true);
       await page.goto(`${url}/setup`);
       await page.waitForURL('**/flows');
       await context.close();
