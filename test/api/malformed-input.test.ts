@@ -118,4 +118,11 @@ describe.each(DATABASE_KINDS)('malformed input on %s', (kind) => {
     });
     expect(res.errors![0].extensions).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'user.attributes.company.name' }] });
   });
+
+  it('should name each acceptable media type once when refusing an Accept header of thousands of unknown types', async () => {
+    const res = await api.request(ws.secretKey, { query: '{ __typename }' }, { accept: 'b,'.repeat(5_000) });
+    expect(res.status).toBe(406);
+    expect(res.headers.get('accept')!.split(', ')).toEqual([...new Set(res.headers.get('accept')!.split(', '))]);
+    expect(res.headers.get('accept')!.length).toBeLessThan(500);
+  });
 });
