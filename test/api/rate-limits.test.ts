@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressBucket, clientAddress, TrustedProxies } from '../../api/src/limits/client-address.ts';
 import { WindowLimiter } from '../../api/src/limits/window-limiter.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
-import { useTestApi, useTestWorkspace, type TTestApi } from '../support/api.ts';
+import { useListeningApi, useTestApi, useTestWorkspace, type TTestApi } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
 import { invitedMember, MEMBER_PASSWORD, uniqueEmail } from '../support/members.ts';
 import { startApiProcess, type TApiProcess } from '../support/process.ts';
@@ -119,10 +119,37 @@ describe.each(DATABASE_KINDS)('sign-in slow-down on %s', (kind) => {
     expect((await signInFrom(api, '203.0.113.3', email, 'wrong after success')).body.data.signIn.code).toBe('UNAUTHENTICATED');
   });
 
+  it('should count tries sent all at once one by one, so that a burst gets no more guesses', async () => {
+    const { email } = await invitedMember(api, ws.secretKey, 'viewer');
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => signInFrom(api, '203.0.113.6', email, `burst ${i}`)));
+    const checked = answers.filter((answer) => answer.status === 200).length;
+    expect(checked).toBeLessThanOrEqual(4);
+    expect(answers.filter((answer) => answer.status === 429)).toHaveLength(12 - checked);
+  });
+
   it('should count unknown emails like known ones, so the wait tells nothing', async () => {
     const email = uniqueEmail('nobody');
     for (let i = 0; i < 3; i++) await signInFrom(api, '203.0.113.4', email, `wrong ${i}`);
     expect((await signInFrom(api, '203.0.113.4', email, 'anything')).status).toBe(429);
+  });
+});
+
+describe('made-up keys', () => {
+  const api = useTestApi('pglite', { rateLimits: { runtime: { limit: 1_000, windowMs: 60_000 }, anonymous: { limit: 3, windowMs: 60_000 } } });
+  const listening = useListeningApi(api);
+
+  it('should count tokens no node knows as anonymous calls, refused past that limit before the database is asked', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await fetch(`${listening.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.20', authorization: `Bearer dpk_made-up-${i}-0123456789abcdefghijkl` },
+        body: JSON.stringify({ query: '{ onboarding(user: { id: "u" }) { version } }' }),
+      });
+      await response.text();
+      statuses.push(response.status);
+    }
+    expect(statuses.slice(3)).toEqual([429, 429]);
   });
 });
 

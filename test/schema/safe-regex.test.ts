@@ -3,9 +3,17 @@ import { compileSafeRegex, countedRepetitions, MAX_REGEX_REPETITIONS } from '../
 import { ZCondition } from '../../schema/src/condition-schema.ts';
 
 describe('safe regular expressions', () => {
-  it('should add up the repetitions a pattern counts, not escaped braces', () => {
-    expect(countedRepetitions('^a{3}b{2,}c{1,40}$')).toBe(45);
-    expect(countedRepetitions('\\{500\\}x{2}')).toBe(2);
+  it('should add up the states repetitions unroll, not escaped braces or braces in a class', () => {
+    expect(countedRepetitions('^a{3}b{2,}c{1,40}$')).toBe(42);
+    expect(countedRepetitions('\\{500\\}x{2}')).toBe(1);
+    expect(countedRepetitions('[{]{3}[a{500}]')).toBe(2);
+    expect(countedRepetitions('(ab){3}')).toBe(4);
+  });
+
+  it('should multiply nested repetitions and count an escaped backslash as the atom it is', () => {
+    expect(countedRepetitions('(.{0,30}){0,30}')).toBe(899);
+    expect(countedRepetitions('\\\\{1000}')).toBe(999);
+    expect(compileSafeRegex('\\\\{1000}\\\\{1000}\\\\{1000}', false)).toBeNull();
   });
 
   it('should refuse to compile a pattern over the repetition budget, which would cost seconds in all', () => {

@@ -39,6 +39,17 @@ export class KeyResolver {
    */
   private last: { authorization: string; entry: TCachedPrincipal; generation: number } | undefined;
 
+  /** What resolve() would answer from memory alone: undefined when that takes the database. */
+  peek(authorization: string | null): TPrincipal | null | undefined {
+    const last = this.last;
+    if (last && last.authorization === authorization && last.generation === this.generation && last.entry.expiresAt > Date.now()) return last.entry.principal;
+    const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token || token.length > 300 || !kindOfSecret(token)) return null;
+    const tokenHash = hashApiKey(token);
+    const hit = this.known.get(tokenHash) ?? this.unknown.get(tokenHash);
+    return hit && hit.expiresAt > Date.now() ? hit.principal : undefined;
+  }
+
   async resolve(authorization: string | null): Promise<TPrincipal | null> {
     const last = this.last;
     if (last && last.authorization === authorization && last.generation === this.generation && last.entry.expiresAt > Date.now()) return last.entry.principal;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { KeyResolver } from '../auth/key-resolver.ts';
+import type { TPrincipal } from '../auth/principal.ts';
 import type { TDatabase } from '../db/database.ts';
 import { addressBucket, clientAddress, TrustedProxies } from './client-address.ts';
 import { RateLimitSync, WindowLimiter, type TWindowLimit } from './window-limiter.ts';
@@ -49,18 +50,24 @@ export class RequestLimits {
   async admit(req: IncomingMessage): Promise<TRefusal | null> {
     if (this.off) return null;
     const address = addressBucket(clientAddress(req, this.proxies));
-    let credential: string | null = null;
+    let principal: TPrincipal | null | undefined = null;
     if (req.headers.authorization) {
-      try {
-        const principal = await this.keys.resolve(req.headers.authorization);
-        if (principal && principal.kind !== 'public') return null;
-        credential = principal?.credentialId ?? null;
-      } catch {
-        // The database does not answer: the request itself will be answered 503 or from memory.
+      principal = this.keys.peek(req.headers.authorization);
+      if (principal === undefined) {
+        // Not known here yet: counted as anonymous before the database is asked, so that made-up
+        // tokens cannot each send a lookup to the database past the anonymous limit.
+        const wait = this.anonymous.take(address);
+        if (wait > 0) return { retryAfterSeconds: wait };
+        try {
+          await this.keys.resolve(req.headers.authorization);
+        } catch {
+          // The database does not answer: the request itself will be answered 503 or from memory.
+        }
         return null;
       }
+      if (principal && principal.kind !== 'public') return null;
     }
-    const retryAfterSeconds = credential ? this.runtime.take(`${credential}|${address}`) : this.anonymous.take(address);
+    const retryAfterSeconds = principal ? this.runtime.take(`${principal.credentialId}|${address}`) : this.anonymous.take(address);
     return retryAfterSeconds > 0 ? { retryAfterSeconds } : null;
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterPrisma, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPrisma, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 
 export type TSignInRules = {
@@ -16,47 +16,69 @@ export const DEFAULT_SIGN_IN_RULES: TSignInRules = { freeAttempts: 5, maxDelaySe
 const DAY_SECONDS = 24 * 3600;
 
 /**
- * Slows password guessing without locking the real user out. Failures count per account and client
- * address: past a few, each try from that address waits twice as long as the last (up to 15
- * minutes), while the account's owner, elsewhere, signs in as usual. Failures also count per
- * address for every account, which bounds spraying one password over many accounts. A success
- * clears the account's count for that address.
+ * Slows password guessing without locking the real user out. Tries count per account and client
+ * address: past a few failures, each try from that address waits twice as long as the last (up to
+ * 15 minutes), while the account's owner, elsewhere, signs in as usual. Tries also count per address
+ * for every account, which bounds spraying one password over many accounts. A success clears the
+ * account's count for that address.
  *
+ * A try is counted before its password is checked, so that tries sent all at once are counted one by
+ * one: past the free ones only one try per wait gets through (the gate's row is created by one upsert).
  * Counts live in the database through rate-limiter-flexible (RateLimiterPrisma), so every API node
  * shares them; should the database fail, each node counts in memory meanwhile (its insurance).
  */
 export class SignInLimiter {
-  private readonly pairFailures: RateLimiterAbstract;
-  private readonly pairWaits: RateLimiterAbstract;
-  private readonly addressFailures: RateLimiterAbstract;
+  private readonly pairTries: RateLimiterAbstract;
+  private readonly pairGate: RateLimiterAbstract;
+  private readonly addressTries: RateLimiterAbstract;
 
   constructor(prisma: PrismaClient, private readonly rules: TSignInRules = DEFAULT_SIGN_IN_RULES) {
+    // The library prunes rows an hour past their expiry, every 5 minutes (an unref'd timer).
     const store = (keyPrefix: string, points: number, duration: number) => new RateLimiterPrisma({
-      storeClient: prisma, tableName: 'rateLimiterFlexible', keyPrefix, points, duration, clearExpiredByTimeout: false,
+      storeClient: prisma, tableName: 'rateLimiterFlexible', keyPrefix, points, duration,
       insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration }),
     });
-    this.pairFailures = store('signin-pair', rules.freeAttempts, DAY_SECONDS);
-    this.pairWaits = store('signin-wait', 1, rules.maxDelaySeconds);
-    this.addressFailures = store('signin-address', rules.perAddressPerHour, 3600);
+    this.pairTries = store('signin-pair', rules.freeAttempts, DAY_SECONDS);
+    this.pairGate = store('signin-wait', 1, 1);
+    this.addressTries = store('signin-address', rules.perAddressPerHour, 3600);
   }
 
-  /** Seconds the caller must wait before this try, or 0. */
-  async waitBefore(email: string, address: string): Promise<number> {
-    const [wait, spraying] = await Promise.all([this.pairWaits.get(pairKey(email, address)), this.addressFailures.get(address)]);
-    const seconds = (res: typeof wait, limit: number) => (res && res.consumedPoints > limit ? Math.ceil(res.msBeforeNext / 1000) : 0);
-    return Math.max(seconds(wait, 1), spraying && spraying.consumedPoints >= this.rules.perAddressPerHour ? Math.ceil(spraying.msBeforeNext / 1000) : 0);
-  }
-
-  async failed(email: string, address: string): Promise<void> {
+  /**
+   * Counts a try before the password is checked: returns the try to report back with
+   * `failed`/`succeeded`, or the seconds the caller must wait (a 429).
+   */
+  async attempt(email: string, address: string): Promise<{ waitSeconds: number } | { tries: number }> {
     const key = pairKey(email, address);
-    const [failures] = await Promise.all([this.pairFailures.penalty(key), this.addressFailures.penalty(address)]);
-    const over = failures.consumedPoints - this.rules.freeAttempts;
-    if (over >= 0) await this.pairWaits.block(key, Math.min(2 ** over, this.rules.maxDelaySeconds));
+    const spraying = await refusal(this.addressTries.consume(address));
+    if (spraying) return { waitSeconds: spraying };
+    const { consumedPoints: tries } = await this.pairTries.penalty(key);
+    if (tries > this.rules.freeAttempts) {
+      const waiting = await refusal(this.pairGate.consume(key));
+      if (waiting) return { waitSeconds: waiting };
+    }
+    return { tries };
+  }
+
+  /** The password was wrong: from the last free try on, the next try waits 1 s, then 2 s, 4 s ... */
+  async failed(email: string, address: string, tries: number): Promise<void> {
+    const over = tries - this.rules.freeAttempts;
+    if (over >= 0) await this.pairGate.block(pairKey(email, address), Math.min(2 ** over, this.rules.maxDelaySeconds));
   }
 
   async succeeded(email: string, address: string): Promise<void> {
     const key = pairKey(email, address);
-    await Promise.all([this.pairFailures.delete(key), this.pairWaits.delete(key)]);
+    await Promise.all([this.pairTries.delete(key), this.pairGate.delete(key), this.addressTries.reward(address)]);
+  }
+}
+
+/** Seconds to wait when a consume is refused, 0 when it went through; a store failure is thrown. */
+async function refusal(consumed: Promise<RateLimiterRes>): Promise<number> {
+  try {
+    await consumed;
+    return 0;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw rejection;
   }
 }
 

@@ -89,10 +89,10 @@ builder.mutationField('changePassword', (t) =>
       if (!member?.passwordHash) throw new UnauthenticatedError('Sign in again');
       // Someone holding a session must not be able to guess the password behind it, so guesses count as failed sign-ins.
       const limiter = ctx.services.signIns;
-      const wait = await limiter.waitBefore(member.email, ctx.clientAddress);
-      if (wait > 0) throw new RateLimitedError(`Too many wrong passwords; try again ${waitInWords(wait)}`, wait);
+      const attempt = await limiter.attempt(member.email, ctx.clientAddress);
+      if ('waitSeconds' in attempt) throw new RateLimitedError(`Too many wrong passwords; try again ${waitInWords(attempt.waitSeconds)}`, attempt.waitSeconds);
       if (!(await verifyPassword(input.currentPassword, member.passwordHash))) {
-        await limiter.failed(member.email, ctx.clientAddress);
+        await limiter.failed(member.email, ctx.clientAddress, attempt.tries);
         invalid('currentPassword', 'This is not your current password');
       }
       await limiter.succeeded(member.email, ctx.clientAddress);

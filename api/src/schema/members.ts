@@ -135,11 +135,11 @@ builder.mutationField('signIn', (t) =>
     args: t.validate({ email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) }, ZSignInInput),
     resolve: async (_root, input, ctx) => {
       const limiter = ctx.services.signIns;
-      const wait = await limiter.waitBefore(input.email, ctx.clientAddress);
-      if (wait > 0) throw new RateLimitedError(`Too many wrong passwords; try again ${waitInWords(wait)}`, wait);
+      const attempt = await limiter.attempt(input.email, ctx.clientAddress);
+      if ('waitSeconds' in attempt) throw new RateLimitedError(`Too many wrong passwords; try again ${waitInWords(attempt.waitSeconds)}`, attempt.waitSeconds);
       const member = await memberWithPassword(ctx.prisma, input.email, input.password);
       if (!member) {
-        await limiter.failed(input.email, ctx.clientAddress);
+        await limiter.failed(input.email, ctx.clientAddress, attempt.tries);
         throw new UnauthenticatedError('Wrong email or password');
       }
       await limiter.succeeded(input.email, ctx.clientAddress);
