@@ -69,6 +69,8 @@ if (!stopping) {
     // adapter-node cannot know the public URL; form actions' CSRF check compares against it.
     ORIGIN: process.env.DOORSTEP_STUDIO_ORIGIN ?? `http://localhost:${studioPort}`,
     DOORSTEP_API_URL: process.env.DOORSTEP_API_URL ?? `http://127.0.0.1:${apiPort}/graphql`,
+    // An imported bundle may be up to the API's 1 MB body, plus the form's own parts (adapter-node's default is 512K).
+    BODY_SIZE_LIMIT: process.env.BODY_SIZE_LIMIT ?? '2M',
   }, `${root}studio`);
   console.log(`Doorstep studio on http://localhost:${studioPort}`);
   run('Demo', ['demo/server.mjs'], {

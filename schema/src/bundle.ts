@@ -131,6 +131,7 @@ export const ZWorkspaceBundle = z
       });
     });
 
+    const released = new Set(bundle.flows.flatMap((flow) => flow.releases.map((release) => `${flow.key}\n${release.environmentKey}`)));
     const running = new Set<string>();
     bundle.experiments.forEach((experiment, index) => {
       const numbers = flowVersions.get(experiment.flowKey);
@@ -144,6 +145,8 @@ export const ZWorkspaceBundle = z
       const slot = `${experiment.flowKey}\n${experiment.environmentKey}`;
       if (experiment.status === 'running') {
         if (running.has(slot)) issue(['experiments', index, 'status'], `Another experiment already runs on flow "${experiment.flowKey}" in "${experiment.environmentKey}"`);
+        // As when launching one: a running experiment splits the users of a published flow.
+        if (numbers && !released.has(slot)) issue(['experiments', index, 'status'], `Flow "${experiment.flowKey}" is not published in "${experiment.environmentKey}", so no experiment can run there`);
         running.add(slot);
       }
     });

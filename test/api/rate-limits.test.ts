@@ -65,8 +65,8 @@ describe('window limiter', () => {
     limiter.take('a', now);
     limiter.take('a', now);
     const rows = limiter.unshared(now);
-    expect(rows).toEqual([{ key: 't:a', windowStart: now, count: 2 }]);
-    limiter.shared('a', now, 2, 5);
+    expect(rows).toMatchObject([{ key: 't:a', windowStart: now, count: 2 }]);
+    limiter.shared(rows[0], 5);
     expect(limiter.take('a', now)).toBeGreaterThan(0);
   });
 
@@ -79,6 +79,24 @@ describe('window limiter', () => {
     limiter.take('c', now);
     expect(limiter.take('a', now)).toBeGreaterThan(0);
     expect(limiter.take('b', now)).toBe(0);
+  });
+
+  it('should still send what a bucket counted when it is evicted before the exchange', () => {
+    const limiter = new WindowLimiter('t', { limit: 10, windowMs: 60_000 }, 2);
+    const now = 4_000 * 60_000;
+    limiter.take('a', now);
+    limiter.take('b', now);
+    limiter.take('c', now);
+    expect(limiter.unshared(now).map((row) => [row.key, row.count]).sort()).toEqual([['t:a', 1], ['t:b', 1], ['t:c', 1]]);
+  });
+
+  it('should share a bucket only once it counted 5% of its limit here', () => {
+    const limiter = new WindowLimiter('t', { limit: 100, windowMs: 60_000 });
+    const now = 5_000 * 60_000;
+    for (let i = 0; i < 4; i++) limiter.take('quiet', now);
+    expect(limiter.unshared(now)).toEqual([]);
+    limiter.take('quiet', now);
+    expect(limiter.unshared(now)).toMatchObject([{ key: 't:quiet', count: 5 }]);
   });
 
   it('should allow everything when its limit is 0', () => {

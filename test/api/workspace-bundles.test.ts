@@ -169,6 +169,18 @@ describe.each(DATABASE_KINDS)('workspace export and import on %s', (kind) => {
     expect((await importInto(empty.secretKey, { format: 'something-else' })).issues[0]).toEqual({ path: 'bundle.format', message: expect.stringContaining('Not a Doorstep workspace bundle') });
   });
 
+  it('should refuse a running experiment on a flow the bundle does not publish in its environment', async () => {
+    const bundle = await richSource();
+    const empty = await target();
+    const index = bundle.experiments.findIndex((e: { status: string }) => e.status === 'running');
+    const experiment = bundle.experiments[index];
+    const unpublished = structuredClone(bundle);
+    const flow = unpublished.flows.find((f: { key: string }) => f.key === experiment.flowKey);
+    flow.releases = flow.releases.filter((r: { environmentKey: string }) => r.environmentKey !== experiment.environmentKey);
+    const res = await importInto(empty.secretKey, unpublished);
+    expect(res.issues).toEqual([{ path: `bundle.experiments.${index}.status`, message: expect.stringContaining('is not published in') }]);
+  });
+
   it('should refuse a bundle naming an environment the workspace lacks', async () => {
     const bundle = await richSource();
     const productionOnly = await target([{ key: 'production', name: 'Production' }]);

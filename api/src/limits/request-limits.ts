@@ -59,11 +59,12 @@ export class RequestLimits {
         const wait = this.anonymous.take(address);
         if (wait > 0) return { retryAfterSeconds: wait };
         try {
-          await this.keys.resolve(req.headers.authorization);
+          principal = await this.keys.resolve(req.headers.authorization);
         } catch {
           // The database does not answer: the request itself will be answered 503 or from memory.
+          return null;
         }
-        return null;
+        if (!principal) return null;
       }
       if (principal && principal.kind !== 'public') return null;
     }

@@ -94,12 +94,19 @@ export class SnapshotStore {
       }
       return entry.snapshot;
     }
-    const building = entry.pending ?? this.rebuild(environmentId, entry);
     const fallback = entry.fallback;
+    // After a failed rebuild, requests get the fallback at once until the next try is due, rather
+    // than each waiting for the database to fail again.
+    if (fallback && !entry.pending && Date.now() < entry.retryAt) return fallback;
+    const building = entry.pending ?? this.rebuild(environmentId, entry);
     if (!fallback) return building;
     return building.catch((error: unknown) => {
-      if (databaseErrorKind(error) === 'transient') return fallback;
-      throw error;
+      if (databaseErrorKind(error) !== 'transient') throw error;
+      const current = this.entries.get(environmentId);
+      if (current && current.generation === entry.generation && Date.now() >= current.retryAt) {
+        current.retryAt = Date.now() + backoffDelayMs(current.failures++, { baseMs: 1_000, maxMs: 60_000 });
+      }
+      return fallback;
     });
   }
 

@@ -1,4 +1,4 @@
-import { error, redirect } from '@sveltejs/kit';
+import { error, isHttpError, redirect } from '@sveltejs/kit';
 import { getRequestEvent } from '$app/server';
 import type { TadaDocumentNode } from 'gql.tada';
 import { ClientError, GraphQLClient, type Variables } from 'graphql-request';
@@ -10,8 +10,14 @@ export const SESSION_COOKIE = 'doorstep_session';
 /** Operations without variables take none; the others require theirs, as the document declares them. */
 type TVariablesArgs<TVariables> = Record<string, never> extends TVariables ? [variables?: TVariables] : [variables: TVariables];
 
-/** The API refused for now (too many attempts); `message` says when to try again. */
-export class RateLimited extends Error {}
+/**
+ * The API refused for now (too many attempts): a 429 whose message says when to try again. Forms
+ * where a person retries (sign-in, password change) show it next to the field; anywhere else it is
+ * the error page's message.
+ */
+export function isRateLimited(cause: unknown): cause is { status: 429; body: { message: string } } {
+  return isHttpError(cause, 429);
+}
 
 /**
  * A GraphQL client acting as the signed-in member (or anonymously, for sign-in and setup). The
@@ -38,7 +44,7 @@ export function api(token: string | undefined) {
           if (code === 'UNAUTHENTICATED') redirect(303, '/login');
           if (code === 'FORBIDDEN') error(403, cause.response.errors?.[0]?.message ?? 'You do not have access to this');
           if (code === 'NOT_FOUND') error(404, cause.response.errors?.[0]?.message ?? 'Not found');
-          if (code === 'RATE_LIMITED') throw new RateLimited(cause.response.errors?.[0]?.message ?? 'Too many attempts; try again later');
+          if (code === 'RATE_LIMITED') error(429, cause.response.errors?.[0]?.message ?? 'Too many attempts; try again later');
         }
         console.error('API request failed', cause);
         error(502, 'The Doorstep API did not answer as expected. Try again in a moment.');

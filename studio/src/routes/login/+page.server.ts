@@ -2,7 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import { setError, superValidate } from 'sveltekit-superforms';
 import { zod4 } from 'sveltekit-superforms/adapters';
 import { graphql } from '$lib/graphql';
-import { api, ApiError, isApiError, RateLimited } from '$lib/server/api';
+import { api, ApiError, isApiError, isRateLimited } from '$lib/server/api';
 import { apiErrorToForm } from '$lib/server/form-errors';
 import { setSessionCookie, setupRequired } from '$lib/server/session';
 import { ZSignInForm } from '$lib/schemas';
@@ -28,7 +28,7 @@ export const actions = {
     try {
       ({ signIn } = await api(undefined).request(SIGN_IN, form.data));
     } catch (cause) {
-      if (cause instanceof RateLimited) return setError(form, 'password', cause.message, { status: 429 });
+      if (isRateLimited(cause)) return setError(form, 'password', cause.body.message, { status: 429 });
       throw cause;
     }
     if (isApiError(signIn)) return apiErrorToForm(form, signIn, { email: 'email', password: 'password' });

@@ -1,8 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { message, superValidate } from 'sveltekit-superforms';
+import { message, setError, superValidate } from 'sveltekit-superforms';
 import { zod4 } from 'sveltekit-superforms/adapters';
 import { graphql } from '$lib/graphql';
-import { api, ApiError, isApiError } from '$lib/server/api';
+import { api, ApiError, isApiError, isRateLimited } from '$lib/server/api';
 import { apiErrorToForm } from '$lib/server/form-errors';
 import { clearSessionCookie, setSessionCookie } from '$lib/server/session';
 import { ZChangePasswordForm } from '$lib/schemas';
@@ -23,7 +23,13 @@ export const actions = {
   changePassword: async ({ request, locals, cookies }) => {
     const form = await superValidate(request, zod4(ZChangePasswordForm), { id: 'password' });
     if (!form.valid) return fail(400, { form });
-    const { changePassword: result } = await api(locals.token).request(CHANGE_PASSWORD, { input: form.data });
+    let result;
+    try {
+      ({ changePassword: result } = await api(locals.token).request(CHANGE_PASSWORD, { input: form.data }));
+    } catch (cause) {
+      if (isRateLimited(cause)) return setError(form, 'currentPassword', cause.body.message, { status: 429 });
+      throw cause;
+    }
     if (isApiError(result)) return apiErrorToForm(form, result, { currentPassword: 'currentPassword', newPassword: 'newPassword' });
     // The API ended every session, this one too: the new token keeps this browser signed in.
     setSessionCookie(cookies, result.token, result.expiresAt);
