@@ -29,7 +29,8 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.waitForURL(/\/flows\/[a-z0-9-]+$/);
     return page.url().split('/').pop()!;
   };
-  const waitSaved = (page: Page) => expect.poll(() => page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved');
+  // Generous: with the whole suite running on two cores, an autosave has taken over 10 s to land.
+  const waitSaved = (page: Page) => expect.poll(() => page.getByTestId('save-status').textContent(), { timeout: 20_000 }).toBe('All changes saved');
   const draftOf = async (key: string) =>
     (await postGraphQL(stack.apiUrl, SEED_SECRET_KEY, 'query($k: String!) { flow(key: $k) { draft { content } } }', { k: key })).data.flow.draft.content;
   const targetOnly = async (page: Page, tag: string) => {
@@ -44,7 +45,7 @@ describe('studio in Chromium', { timeout: 180_000 }, () => {
     await page.locator('#welcome-title').fill(title);
     // The stored draft, not the status line, which may still show the previous save when first read.
     const key = new URL(page.url()).pathname.split('/').pop()!;
-    await expect.poll(async () => (await draftOf(key)).welcome.title, { timeout: 10_000 }).toBe(title);
+    await expect.poll(async () => (await draftOf(key)).welcome.title, { timeout: 20_000 }).toBe(title);
     await waitSaved(page);
   };
   /** The editor's preview frame, scrolled into view: the pane beside the editor scrolls on its own. */
