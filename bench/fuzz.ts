@@ -20,10 +20,10 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { IDENTIFY_DOCUMENT, ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from '../sdk/src/documents.ts';
 import { MAX_REQUEST_BODY_BYTES } from '../api/src/server.ts';
 import { freePort, REPO_ROOT } from '../test/support/process.ts';
+import { createPostgresDatabase } from '../test/support/databases.ts';
 import { hasTaskset, runtimeBuildOf, waitUntilUp } from './support.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? randomBytes(4).readUInt32LE(0));
@@ -775,25 +775,6 @@ function logErrors(logFile: string): string[] {
   return readFileSync(logFile, 'utf8').split('\n').filter((line) => line.startsWith('[doorstep] error'));
 }
 
-async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `doorstep_fuzz_${SEED}_${randomBytes(2).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: ADMIN_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
 type TReport = { database: string; stats: TStats; limited: { statuses: Record<number, number>; problems: string[] } | null; after: string[]; logLines: string[] };
 
 async function runOn(database: string): Promise<TReport> {
@@ -801,7 +782,7 @@ async function runOn(database: string): Promise<TReport> {
   try {
     let env: Record<string, string>;
     if (database === 'postgres') {
-      const created = await createDatabase();
+      const created = await createPostgresDatabase(ADMIN_URL, `doorstep_fuzz_${SEED}`);
       cleanups.push(created.drop);
       env = { DATABASE_URL: created.url };
     } else {

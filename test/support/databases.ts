@@ -11,19 +11,19 @@ export const POSTGRES_ADMIN_URL = process.env.DOORSTEP_TEST_POSTGRES_URL ?? 'pos
 
 export type TTestDatabase = { kind: TDatabaseKind; db: TDatabase; url: string | null; drop(): Promise<void> };
 
-/** A fresh PostgreSQL database (not yet migrated) and a way to remove it. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `doorstep_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+/** A fresh PostgreSQL database (not yet migrated) and a way to remove it; the fuzzer names its own. */
+export async function createPostgresDatabase(adminUrl = POSTGRES_ADMIN_URL, prefix = 'doorstep_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
-  const url = new URL(POSTGRES_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      const cleanup = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await cleanup.end();
