@@ -5,7 +5,7 @@ import type { TDatabase } from '../../api/src/db/database.ts';
 import { seedDemo, type TSeedResult } from '../../api/src/seed.ts';
 import { listen } from '../../api/src/server.ts';
 import { ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from '../../sdk/src/documents.ts';
-import { useTestApi, useTestWorkspace } from '../support/api.ts';
+import { useListeningApi, useTestApi, useTestWorkspace } from '../support/api.ts';
 import { createTestDatabase, DATABASE_KINDS, type TTestDatabase } from '../support/databases.ts';
 import { launchedExperiment } from '../support/experiments.ts';
 import { freePort } from '../support/process.ts';
@@ -22,17 +22,11 @@ describe.each(DATABASE_KINDS)('the runtime fast path on %s', (kind) => {
   // Two more documents of other shapes (fragments, aliases, the list field) trusted beside the client's.
   const api = useTestApi(kind, { trustedDocuments: [ONBOARDING_DOCUMENT, TRACK_DOCUMENT, PLACEMENTS_DOCUMENT, ALIASED_DOCUMENT] });
   const ws = useTestWorkspace(api);
-  let server: Server;
-  let url: string;
-
-  beforeAll(async () => {
-    server = await listen(api.app, await freePort(), '127.0.0.1');
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const listening = useListeningApi(api);
+  const graphqlUrl = () => `${listening.origin}/graphql`;
 
   const post = (key: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, body: JSON.stringify({ query, variables }) });
+    fetch(graphqlUrl(), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, body: JSON.stringify({ query, variables }) });
   const viaYoga = async (key: string, query: string, variables: Record<string, unknown>) =>
     (await api.request(key, { query, variables }, { accept: 'application/json' })).text();
 
@@ -104,7 +98,7 @@ describe.each(DATABASE_KINDS)('the runtime fast path on %s', (kind) => {
     const untrusted = ONBOARDING_DOCUMENT.replace('DoorstepOnboarding', 'SomeAppOnboarding');
     expect((await (await post(ws.publicKey, untrusted, { user: { id: 'u' } })).json()).data.onboarding.flow.key).toBe('self-serve');
     // Yoga refuses a JSON body sent as another media type; so must the fast path.
-    const mislabelled = await fetch(url, {
+    const mislabelled = await fetch(graphqlUrl(), {
       method: 'POST', headers: { 'content-type': 'text/plain; x=json', authorization: `Bearer ${ws.publicKey}` }, body: JSON.stringify({ query: ONBOARDING_DOCUMENT, variables: { user: { id: 'u' } } }),
     });
     expect(mislabelled.status).toBe(415);

@@ -1,10 +1,7 @@
-import type { Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '../../api/src/server.ts';
+import { describe, expect, it } from 'vitest';
 import { IDENTIFY_DOCUMENT, ONBOARDING_DOCUMENT, TRACK_DOCUMENT } from '../../sdk/src/documents.ts';
-import { useTestApi, useTestWorkspace } from '../support/api.ts';
+import { useListeningApi, useTestApi, useTestWorkspace } from '../support/api.ts';
 import { DATABASE_KINDS } from '../support/databases.ts';
-import { freePort } from '../support/process.ts';
 
 const SET = 'mutation($enabled: Boolean!) { setTrustedDocumentsOnly(environmentKey: "production", enabled: $enabled) { __typename ... on Environment { trustedDocumentsOnly } } }';
 const OTHER_ONBOARDING = '{ onboarding(user: { id: "trusted-user" }) { flow { key } } }';
@@ -13,16 +10,10 @@ const EXPLAIN = '{ explainOnboarding(user: { id: "trusted-user" }) { flowKey } }
 describe.each(DATABASE_KINDS)('trusted documents only on %s', (kind) => {
   const api = useTestApi(kind);
   const ws = useTestWorkspace(api);
-  let server: Server;
-  let url: string;
+  const listening = useListeningApi(api);
+  const graphqlUrl = () => `${listening.origin}/graphql`;
 
-  beforeAll(async () => {
-    server = await listen(api.app, await freePort(), '127.0.0.1');
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-  const overHttp = async (query: string, variables: Record<string, unknown> = {}) => (await fetch(url, {
+  const overHttp = async (query: string, variables: Record<string, unknown> = {}) => (await fetch(graphqlUrl(), {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.publicKey}` }, body: JSON.stringify({ query, variables }),
   })).json();
   const codeOf = (answer: { errors?: Array<{ extensions?: { code?: string } }> }) => answer.errors?.[0]?.extensions?.code ?? null;
