@@ -14,6 +14,7 @@ export type TSignInRules = {
 export const DEFAULT_SIGN_IN_RULES: TSignInRules = { freeAttempts: 5, maxDelaySeconds: 900, perAddressPerHour: 100 };
 
 const DAY_SECONDS = 24 * 3600;
+const GATE_HOLD_SECONDS = 30;
 
 /**
  * Slows password guessing without locking the real user out. Tries count per account and client
@@ -39,7 +40,9 @@ export class SignInLimiter {
       insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration }),
     });
     this.pairTries = store('signin-pair', rules.freeAttempts, DAY_SECONDS);
-    this.pairGate = store('signin-wait', 1, 1);
+    // A try past the gate holds it until its password is checked (failed() then sets the real wait,
+    // succeeded() opens it): longer than any check takes, so that a burst cannot outlast it.
+    this.pairGate = store('signin-wait', 1, GATE_HOLD_SECONDS);
     this.addressTries = store('signin-address', rules.perAddressPerHour, 3600);
   }
 
